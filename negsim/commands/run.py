@@ -1,0 +1,113 @@
+"""``negsim run FILE``: run a scenario and report, per issue, whether and where it converged."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import add_scenario_options
+
+HELP = "run a scenario and print which issues converge, when and where"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help=HELP, description=HELP + ".")
+    add_scenario_options(p)
+    p.add_argument("--out", metavar="DIR",
+                   help="write per-round records (CSV and Parquet), summary.json and the "
+                        "scenario as run to DIR")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (with per-round trajectories) instead of tables")
+    p.add_argument("--explain", type=int, nargs="?", const=5, default=0, metavar="N",
+                   help="also narrate the N largest moves and the offers behind them (default 5)")
+    p.add_argument("--pairs", action="store_true",
+                   help="also record the rule's pairwise diagnostics every round (for the "
+                        "expected-utility rule: every actor's view of every other; with --out)")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..model import NegotiationModel
+    from .common import command_line, load_from_args, print_json
+
+    scenario = load_from_args(args)
+    model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out))
+    result = model.run()
+    result.command = command_line()
+    if args.out:
+        result.save(args.out)
+    if args.json:
+        doc = result.to_dict()
+        if args.explain:
+            doc["largest_moves"] = result.moves()[: args.explain]
+        print_json(doc)
+        return 0
+    print_summary(result)
+    if args.explain:
+        print_narrative(result, args.explain)
+    if args.out:
+        from .common import note
+
+        note(f"wrote {args.out}/ (summary.json, issue_rounds.*, actor_rounds.*, scenario.yaml"
+             + (", pairs.parquet" if result.pair_info else "") + ")")
+    return 0
+
+
+def _anchor(result, iid: str, value: float) -> str:
+    """The nearest labelled point of the issue's scale, if the value is close to one."""
+    issue = result.scenario.issues[iid]
+    points = dict(issue.anchors)
+    if issue.ends:
+        points[issue.scale.low] = issue.ends.low
+        points[issue.scale.high] = issue.ends.high
+    if not points:
+        return ""
+    width = issue.scale.high - issue.scale.low
+    at, label = min(points.items(), key=lambda kv: abs(kv[0] - value))
+    return f"~ {label}" if abs(at - value) <= width / 8 else ""
+
+
+def print_summary(result) -> None:
+    from rich.table import Table
+
+    from .common import console
+
+    con = console()
+    stop = result.settings["stop"]
+    why = ("all issues settled" if all(s.settled for s in result.statuses)
+           and result.rounds_run < result.settings["max_rounds"] else "round limit reached") \
+        if stop == "auto" else "fixed number of rounds"
+    con.print(f"[bold]{result.scenario.title}[/bold]")
+    con.print(f"model {result.rule}, seed {result.seed}, {result.rounds_run} rounds "
+              f"(stop {stop}: {why}); forecast = capability x salience weighted median")
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for col, just in [("issue", "left"), ("status", "left"), ("since", "right"),
+                      ("forecast", "right"), ("", "left"), ("mean", "right"),
+                      ("dispersion", "right"), ("moved most", "left")]:
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    style = {"consensus": "green", "deadlock": "yellow", "unsettled": "red"}
+    for k, iid in enumerate(result.issue_ids):
+        st = result.statuses[k]
+        issue = result.scenario.issues[iid]
+        mm = result.moved_most(iid)
+        moved = "-" if mm is None or abs(mm[1]) <= 0 else \
+            f"{result.actor_name(mm[0])} {mm[1]:+.3g}"
+        status = st.status + (f": {st.detail}" if st.detail else "")
+        table.add_row(
+            f"{iid} {issue.label}", f"[{style[st.status]}]{status}[/]",
+            "-" if st.since is None else str(st.since),
+            f"{result.median[-1, k]:.4g}", _anchor(result, iid, float(result.median[-1, k])),
+            f"{result.mean[-1, k]:.4g}",
+            f"{result.dispersion[0, k]:.3g} -> {result.dispersion[-1, k]:.3g}", moved)
+    con.print(table)
+    if result.events:
+        con.print("events: " + "; ".join(f"round {t}: {text}" for t, text in result.events))
+
+
+def print_narrative(result, limit: int) -> None:
+    from .common import console
+
+    con = console()
+    lines = result.narrative(limit)
+    con.print(f"\n[bold]Largest moves[/bold] ({len(result.moves())} accepted offers in all)")
+    for line in lines or ["no actor moved"]:
+        con.print("  " + line)

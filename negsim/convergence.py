@@ -1,0 +1,103 @@
+"""Per-issue convergence: which issues converge, when, and how.
+
+Each round records, per issue, the weighted median (the forecast), the weighted mean and the
+dispersion (capability x salience weighted standard deviation of positions). At the end (or
+after every round, for ``stop="auto"``) each issue is classified:
+
+``consensus``
+    dispersion within ``tolerance`` (a fraction of the issue's scale width, default 1%) in each
+    of the last ``patience`` recorded rounds. ``since`` is the first round of that final stretch.
+``deadlock``
+    no actor moved by more than ``move_tolerance`` (fraction of the scale) in each of the last
+    ``patience`` rounds, with dispersion above tolerance. ``since`` is the round whose positions
+    then held.
+``unsettled``
+    still moving when the run ended. ``detail`` says how: ``cycle of N`` (the whole position state
+    repeats the state of N rounds earlier, so a deterministic rule will go round for ever),
+    ``oscillating`` (the forecast or the mean changed direction at least twice in the last ten
+    rounds) or ``drifting``.
+
+Round 0 is the input and counts as a recorded round for consensus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["IssueStatus", "classify", "trailing_run"]
+
+CONSENSUS, DEADLOCK, UNSETTLED = "consensus", "deadlock", "unsettled"
+SETTLED = (CONSENSUS, DEADLOCK)
+
+
+@dataclass(frozen=True)
+class IssueStatus:
+    status: str
+    since: int | None
+    detail: str = ""
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
+
+
+def trailing_run(flags: np.ndarray) -> np.ndarray:
+    """Length of the run of True values at the end of each column of ``flags`` (T, m)."""
+    flags = np.asarray(flags, dtype=bool)
+    if flags.shape[0] == 0:
+        return np.zeros(flags.shape[1:], dtype=int)
+    false_at = np.where(~flags[::-1], np.arange(flags.shape[0])[:, None], flags.shape[0])
+    return false_at.min(axis=0)
+
+
+def _direction_changes(series: np.ndarray, tol: float) -> int:
+    d = np.diff(series)
+    d = d[np.abs(d) > tol]
+    return int(np.count_nonzero(np.sign(d[1:]) != np.sign(d[:-1]))) if d.size > 1 else 0
+
+
+def classify(dispersion: np.ndarray, max_move: np.ndarray, tolerance: np.ndarray,
+             move_tolerance: np.ndarray, patience: int, median: np.ndarray | None = None,
+             mean: np.ndarray | None = None, positions: np.ndarray | None = None
+             ) -> list[IssueStatus]:
+    """Classify every issue from its per-round records.
+
+    dispersion, max_move, median, mean: (T+1, m), round 0 first (``max_move[0]`` is ignored);
+    tolerance, move_tolerance: (m,) absolute values on each issue's scale; positions
+    (T+1, m, n), optional, for cycle detection (inactive cells should hold a fixed value).
+    """
+    dispersion = np.asarray(dispersion, dtype=float)
+    T = dispersion.shape[0] - 1
+    m = dispersion.shape[1]
+    calm = dispersion <= np.asarray(tolerance)[None, :]
+    run_calm = trailing_run(calm)
+    still = np.asarray(max_move, dtype=float)[1:] <= np.asarray(move_tolerance)[None, :]
+    run_still = trailing_run(still) if T > 0 else np.zeros(m, dtype=int)
+    out: list[IssueStatus] = []
+    for k in range(m):
+        if run_calm[k] >= patience:
+            out.append(IssueStatus(CONSENSUS, int(T - run_calm[k] + 1)))
+        elif run_still[k] >= patience:
+            out.append(IssueStatus(DEADLOCK, int(T - run_still[k])))
+        else:
+            out.append(IssueStatus(UNSETTLED, None, _how_unsettled(
+                k, T, median, mean, positions, float(np.asarray(move_tolerance)[k]))))
+    return out
+
+
+def _how_unsettled(k: int, T: int, median: np.ndarray | None, mean: np.ndarray | None,
+                   positions: np.ndarray | None, tol: float) -> str:
+    if positions is not None and T >= 2:
+        last = positions[T, k]
+        for back in range(1, min(T, 50) + 1):
+            if np.all(np.abs(positions[T - back, k] - last) <= tol):
+                if back > 1:
+                    return f"cycle of {back}"
+                break
+    window = slice(max(0, T - 10), T + 1)
+    for series in (median, mean):
+        if series is not None and _direction_changes(np.asarray(series)[window, k], tol) >= 2:
+            return "oscillating"
+    return "drifting"

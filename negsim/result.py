@@ -1,0 +1,395 @@
+"""The record of a finished run: per-round arrays, per-issue convergence, tables and files.
+
+A :class:`RunResult` is built from a model (``NegotiationModel.run()``) or read back from a run
+directory written by :meth:`RunResult.save` (``negsim run --out DIR``), so that tables, charts
+and reports are produced from stored records without re-simulating.
+
+Files in a run directory:
+
+``summary.json``
+    scenario title and file, rule, every parameter (with defaults filled in), seed, settings,
+    rounds run, per-issue status/round/forecast, events, the command line.
+``issue_rounds.csv`` / ``.parquet``
+    one row per round and issue: median (forecast), mean, dispersion, largest move, actors.
+``actor_rounds.csv`` / ``.parquet``
+    one row per round, issue and participating actor: position, salience, capability, the kind
+    of offer accepted and from whom, and the rule's per-actor diagnostics.
+``pairs.parquet``
+    (rules with pairwise diagnostics, when recorded) one row per round, issue and ordered pair.
+``scenario.yaml``
+    the validated scenario as run (overrides applied, saliences on 0-1).
+
+Missing values (an actor that held has no partner) are empty cells in CSV and nulls in Parquet
+and JSON; no NaN or infinity is ever written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .convergence import IssueStatus, classify
+from .rules.base import MoveKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .model import NegotiationModel
+    from .scenario import Scenario
+
+__all__ = ["RunResult", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+_KIND_LABELS = {int(k): k.label for k in MoveKind}
+
+
+def _finite_or_none(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@dataclass
+class RunResult:
+    scenario: "Scenario"
+    rule: str
+    params: dict[str, Any]
+    seed: int | None
+    settings: dict[str, Any]
+    issue_ids: list[str]
+    actor_ids: list[str]
+    positions: np.ndarray      #: (T+1, m, n)
+    active: np.ndarray         #: (T+1, m, n) bool
+    salience: np.ndarray       #: (T+1, m, n)
+    capability: np.ndarray     #: (T+1, m, n)
+    kind: np.ndarray           #: (T+1, m, n) int8 MoveKind
+    partner: np.ndarray        #: (T+1, m, n) int, -1 for none
+    median: np.ndarray         #: (T+1, m)
+    mean: np.ndarray           #: (T+1, m)
+    dispersion: np.ndarray     #: (T+1, m)
+    max_move: np.ndarray       #: (T+1, m), round 0 is +inf
+    statuses: list[IssueStatus]
+    actor_info: dict[str, np.ndarray] = field(default_factory=dict)
+    pair_info: dict[str, np.ndarray] = field(default_factory=dict)
+    events: list[tuple[int, str]] = field(default_factory=list)
+    command: str | None = None
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_model(cls, model: "NegotiationModel") -> "RunResult":
+        h = model.history
+        positions = np.stack(h.positions)
+        width = model.high - model.low
+        median, mean, dispersion = np.stack(h.median), np.stack(h.mean), np.stack(h.dispersion)
+        max_move = np.stack(h.max_move)
+        active = np.stack(h.active)
+        statuses = classify(dispersion, max_move, model.tolerance * width,
+                            model.move_tolerance * width, model.patience, median, mean,
+                            np.where(active, positions, 0.0))
+        return cls(
+            scenario=model.case, rule=model.rule.name, params=dict(model.params), seed=model.seed,
+            settings={"max_rounds": model.max_rounds, "stop": model.stop,
+                      "tolerance": model.tolerance, "move_tolerance": model.move_tolerance,
+                      "patience": model.patience},
+            issue_ids=list(model.issue_ids), actor_ids=list(model.actor_ids),
+            positions=positions, active=active, salience=np.stack(h.salience),
+            capability=np.stack(h.capability), kind=np.stack(h.kind),
+            partner=np.stack(h.partner), median=median, mean=mean, dispersion=dispersion,
+            max_move=max_move, statuses=statuses,
+            actor_info={k: np.stack(v) for k, v in h.actor_info.items()},
+            pair_info={k: np.stack(v) for k, v in h.pair_info.items()},
+            events=list(h.events),
+        )
+
+    # -- simple views ------------------------------------------------------------------------
+    @property
+    def rounds_run(self) -> int:
+        return self.positions.shape[0] - 1
+
+    @property
+    def forecast(self) -> dict[str, float]:
+        return {iid: float(self.median[-1, k]) for k, iid in enumerate(self.issue_ids)}
+
+    def actor_name(self, actor_id: str) -> str:
+        return self.scenario.actor_name(actor_id)
+
+    def status(self, issue_id: str) -> IssueStatus:
+        return self.statuses[self.issue_ids.index(issue_id)]
+
+    def trajectory(self, issue_id: str, actor_id: str) -> np.ndarray:
+        """Positions of one actor on one issue by round (NaN where it took no part)."""
+        k, i = self.issue_ids.index(issue_id), self.actor_ids.index(actor_id)
+        return np.where(self.active[:, k, i], self.positions[:, k, i], np.nan)
+
+    def moved_most(self, issue_id: str) -> tuple[str, float] | None:
+        """The actor with the largest net move (final minus initial) on the issue."""
+        k = self.issue_ids.index(issue_id)
+        both = self.active[0, k] & self.active[-1, k]
+        if not both.any():
+            return None
+        delta = np.where(both, self.positions[-1, k] - self.positions[0, k], 0.0)
+        i = int(np.argmax(np.abs(delta)))
+        return self.actor_ids[i], float(delta[i])
+
+    # -- the why of each move ------------------------------------------------------------------
+    def moves(self) -> list[dict[str, Any]]:
+        """Every accepted offer: round, issue, actor, kind, partner, from, to, and the rule's
+        per-actor diagnostics (e.g. both expected utilities), largest moves first."""
+        out = []
+        T = self.rounds_run
+        for t in range(1, T + 1):
+            ks, iss = np.nonzero(self.partner[t] >= 0)
+            for k, i in zip(ks.tolist(), iss.tolist()):
+                j = int(self.partner[t, k, i])
+                before, after = float(self.positions[t - 1, k, i]), float(self.positions[t, k, i])
+                rec = {"round": t, "issue": self.issue_ids[k], "actor": self.actor_ids[i],
+                       "kind": _KIND_LABELS[int(self.kind[t, k, i])],
+                       "partner": self.actor_ids[j], "from": before, "to": after,
+                       "partner_position": float(self.positions[t - 1, k, j])}
+                for name, arr in self.actor_info.items():
+                    rec[name] = _finite_or_none(arr[t, k, i])
+                out.append(rec)
+        out.sort(key=lambda r: (-abs(r["to"] - r["from"]), r["round"], r["issue"]))
+        return out
+
+    def narrative(self, limit: int = 5) -> list[str]:
+        """The ``limit`` largest moves as sentences."""
+        lines = []
+        for mv in self.moves()[:limit]:
+            who, other = self.actor_name(mv["actor"]), self.actor_name(mv["partner"])
+            issue = self.scenario.issues[mv["issue"]].label
+            what = {"confrontation": f"lost a confrontation with {other} and moved to its position",
+                    "compromise": f"compromised toward {other} (at {mv['partner_position']:.4g})",
+                    "capitulation": f"capitulated to {other}",
+                    "bargain": f"accepted a bargain proposed by {other}",
+                    }.get(mv["kind"], f"{mv['kind']} with {other}")
+            eus = ""
+            if mv.get("eu_self") is not None and mv.get("eu_partner") is not None:
+                eus = f" [E(own challenge) {mv['eu_self']:+.3f}, E({other}'s) {mv['eu_partner']:+.3f}]"
+            lines.append(f"round {mv['round']}, {issue}: {who} {what}: "
+                         f"{mv['from']:.4g} -> {mv['to']:.4g}{eus}")
+        return lines
+
+    # -- JSON ----------------------------------------------------------------------------------
+    def to_dict(self, trajectories: bool = True) -> dict[str, Any]:
+        """The ``negsim run --json`` document (round 0 is the input)."""
+        issues: dict[str, Any] = {}
+        for k, iid in enumerate(self.issue_ids):
+            st = self.statuses[k]
+            mm = self.moved_most(iid)
+            entry: dict[str, Any] = {
+                "name": self.scenario.issues[iid].name,
+                "status": st.status,
+                "converged_round": st.since,
+                "detail": st.detail or None,
+                "forecast": float(self.median[-1, k]),
+                "mean": float(self.mean[-1, k]),
+                "initial_dispersion": float(self.dispersion[0, k]),
+                "final_dispersion": float(self.dispersion[-1, k]),
+                "moved_most": None if mm is None else {"actor": mm[0], "change": mm[1]},
+            }
+            if trajectories:
+                entry["trajectory"] = [
+                    {"round": t, "median": float(self.median[t, k]), "mean": float(self.mean[t, k]),
+                     "dispersion": float(self.dispersion[t, k]),
+                     "positions": {self.actor_ids[i]: float(self.positions[t, k, i])
+                                   for i in np.flatnonzero(self.active[t, k])}}
+                    for t in range(self.rounds_run + 1)
+                ]
+            issues[iid] = entry
+        return {
+            "scenario": self.scenario.title,
+            "scenario_file": self.scenario.source,
+            "model": self.rule,
+            "params": self.params,
+            "seed": self.seed,
+            "settings": self.settings,
+            "rounds_run": self.rounds_run,
+            "events": [{"round": t, "event": text} for t, text in self.events],
+            "issues": issues,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """``summary.json``: everything needed to reproduce and interpret the run."""
+        doc = self.to_dict(trajectories=False)
+        doc["format_version"] = FORMAT_VERSION
+        doc["command"] = self.command
+        doc["issue_ids"] = self.issue_ids
+        doc["actor_ids"] = self.actor_ids
+        doc["actor_info"] = list(self.actor_info)
+        doc["pair_info"] = list(self.pair_info)
+        import negsim
+
+        doc["negsim_version"] = negsim.__version__
+        return doc
+
+    # -- tables --------------------------------------------------------------------------------
+    def issue_table(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        T1, m = self.median.shape
+        rounds = np.repeat(np.arange(T1), m)
+        mm = self.max_move.copy()
+        mm[0] = np.nan
+        return _nullable(pd.DataFrame({
+            "round": rounds,
+            "issue": np.tile(np.array(self.issue_ids, dtype=object), T1),
+            "median": self.median.ravel(),
+            "mean": self.mean.ravel(),
+            "dispersion": self.dispersion.ravel(),
+            "max_move": mm.ravel(),
+            "actors": self.active.sum(axis=2).ravel(),
+        }))
+
+    def actor_table(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        t, k, i = np.nonzero(self.active)
+        ids = np.array(self.actor_ids, dtype=object)
+        partner = self.partner[t, k, i]
+        cols: dict[str, Any] = {
+            "round": t,
+            "issue": np.array(self.issue_ids, dtype=object)[k],
+            "actor": ids[i],
+            "position": self.positions[t, k, i],
+            "salience": self.salience[t, k, i],
+            "capability": self.capability[t, k, i],
+            "move": np.array([_KIND_LABELS[int(v)] for v in self.kind[t, k, i]], dtype=object)
+            if t.size else np.array([], dtype=object),
+            "partner": np.where(partner >= 0, ids[np.maximum(partner, 0)], None),
+        }
+        for name, arr in self.actor_info.items():
+            cols[name] = arr[t, k, i]
+        return _nullable(pd.DataFrame(cols))
+
+    def pair_table(self) -> "pd.DataFrame | None":
+        if not self.pair_info:
+            return None
+        import pandas as pd
+
+        first = next(iter(self.pair_info.values()))
+        T1, m, n, _ = first.shape
+        pair_active = self.active[:, :, :, None] & self.active[:, :, None, :] \
+            & ~np.eye(n, dtype=bool)[None, None]
+        t, k, i, j = np.nonzero(pair_active)
+        ids = np.array(self.actor_ids, dtype=object)
+        cols: dict[str, Any] = {"round": t, "issue": np.array(self.issue_ids, dtype=object)[k],
+                                "actor": ids[i], "other": ids[j]}
+        for name, arr in self.pair_info.items():
+            cols[name] = arr[t, k, i, j]
+        return _nullable(pd.DataFrame(cols))
+
+    # -- files ---------------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the run directory (see module docstring). Files appear whole or not at all."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {"issue_rounds": self.issue_table(), "actor_rounds": self.actor_table()}
+        for name, df in tables.items():
+            _atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+            _atomic(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+        pairs = self.pair_table()
+        if pairs is not None:
+            _atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
+        _atomic(out / "scenario.yaml", lambda p: p.write_text(self.scenario.to_yaml()))
+        text = json.dumps(self.summary(), indent=2, allow_nan=False)
+        _atomic(out / "summary.json", lambda p: p.write_text(text + "\n"))
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "RunResult":
+        """Read a run directory written by :meth:`save` back into a RunResult."""
+        import pandas as pd
+
+        from .scenario import load_scenario
+
+        d = Path(directory)
+        summary = json.loads((d / "summary.json").read_text())
+        scenario = load_scenario(d / "scenario.yaml")
+        issue_ids, actor_ids = summary["issue_ids"], summary["actor_ids"]
+        T1, m, n = summary["rounds_run"] + 1, len(issue_ids), len(actor_ids)
+        kidx = {iid: k for k, iid in enumerate(issue_ids)}
+        aidx = {aid: i for i, aid in enumerate(actor_ids)}
+        it = pd.read_parquet(d / "issue_rounds.parquet")
+        ik = it["issue"].map(kidx).to_numpy()
+        ir = it["round"].to_numpy()
+
+        def per_issue(col: str, fill: float = 0.0) -> np.ndarray:
+            arr = np.full((T1, m), fill)
+            arr[ir, ik] = it[col].astype(float).fillna(fill).to_numpy()
+            return arr
+
+        at = pd.read_parquet(d / "actor_rounds.parquet")
+        t = at["round"].to_numpy()
+        k = at["issue"].map(kidx).to_numpy()
+        i = at["actor"].map(aidx).to_numpy()
+
+        def per_actor(col: str, fill: float = np.nan) -> np.ndarray:
+            arr = np.full((T1, m, n), fill)
+            arr[t, k, i] = at[col].astype(float).fillna(fill).to_numpy()
+            return arr
+
+        active = np.zeros((T1, m, n), dtype=bool)
+        active[t, k, i] = True
+        labels = {v: kk for kk, v in _KIND_LABELS.items()}
+        kind = np.full((T1, m, n), int(MoveKind.INACTIVE), dtype=np.int8)
+        kind[t, k, i] = at["move"].map(labels).to_numpy()
+        partner = np.full((T1, m, n), -1, dtype=np.int32)
+        pmask = at["partner"].notna().to_numpy()
+        partner[t[pmask], k[pmask], i[pmask]] = at.loc[pmask, "partner"].map(aidx).to_numpy()
+        pair_info: dict[str, np.ndarray] = {}
+        if (d / "pairs.parquet").exists():
+            pt = pd.read_parquet(d / "pairs.parquet")
+            pidx = (pt["round"].to_numpy(), pt["issue"].map(kidx).to_numpy(),
+                    pt["actor"].map(aidx).to_numpy(), pt["other"].map(aidx).to_numpy())
+            for name in summary.get("pair_info", []):
+                arr = np.full((T1, m, n, n), np.nan)
+                arr[pidx] = pt[name].astype(float).to_numpy(na_value=np.nan)
+                pair_info[name] = arr
+        max_move = per_issue("max_move", np.inf)
+        statuses = [IssueStatus(summary["issues"][iid]["status"],
+                                summary["issues"][iid]["converged_round"],
+                                summary["issues"][iid].get("detail") or "") for iid in issue_ids]
+        return cls(
+            scenario=scenario, rule=summary["model"], params=summary["params"],
+            seed=summary["seed"], settings=summary["settings"], issue_ids=issue_ids,
+            actor_ids=actor_ids, positions=np.nan_to_num(per_actor("position"), nan=0.0),
+            active=active, salience=np.nan_to_num(per_actor("salience"), nan=0.0),
+            capability=np.nan_to_num(per_actor("capability"), nan=0.0), kind=kind,
+            partner=partner, median=per_issue("median"), mean=per_issue("mean"),
+            dispersion=per_issue("dispersion"), max_move=max_move, statuses=statuses,
+            actor_info={name: per_actor(name) for name in summary.get("actor_info", [])},
+            pair_info=pair_info,
+            events=[(e["round"], e["event"]) for e in summary.get("events", [])],
+            command=summary.get("command"),
+        )
+
+
+def _nullable(df: "pd.DataFrame") -> "pd.DataFrame":
+    """Float columns with NaN become nullable (NaN -> null in Parquet, empty in CSV)."""
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            df[col] = df[col].astype("Float64")
+    return df
+
+
+def _atomic(path: Path, write) -> None:
+    """Write via a temporary file in the same directory, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()

@@ -1,0 +1,179 @@
+"""The contract between the Mesa model and a bargaining rule.
+
+A rule is a pure function of arrays: it receives the current :class:`BargainingState` (positions,
+saliences and capabilities, issues x actors) and returns a :class:`RoundOutcome` (new positions and,
+per actor and issue, which offer it accepted and from whom). Rules never touch Mesa objects, so
+they can be tested, benchmarked and swept on their own; :class:`Rule` carries the metadata that
+drives ``negsim models``, the generated docs and parameter validation.
+
+Array layout: ``m`` issues x ``n`` actor slots, issues first (``positions[k, i]`` is actor ``i``'s
+position on issue ``k``). ``active[k, i]`` is False where actor ``i`` takes no part in issue ``k``
+(no position there, which is not the same as salience 0) or has left the negotiation; the values in
+inactive cells are meaningless and must be ignored.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MoveKind", "Param", "Rule", "BargainingState", "RoundOutcome"]
+
+
+class MoveKind(enum.IntEnum):
+    """Why an actor's position changed (or did not) in one round."""
+
+    INACTIVE = -1       #: takes no part in the issue this round
+    HELD = 0            #: accepted no offer
+    CONFRONTATION = 1   #: lost a confrontation and moved to the winner's position
+    COMPROMISE = 2      #: moved part of the way toward the proposer
+    CAPITULATION = 3    #: gave in fully to the proposer
+    BARGAIN = 4         #: adopted an agreed bargain (multi-issue rules)
+    FORECAST = 5        #: one-shot forecast rules: the outcome itself, no bargaining
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One named rule parameter: default, allowed values and what it means."""
+
+    name: str
+    default: Any
+    description: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def check(self, value: Any) -> tuple[Any, str | None]:
+        """Return ``(value converted to the parameter's type, None)`` or ``(value, message)``."""
+        kind = self.kind
+        if kind is bool:
+            if isinstance(value, bool):
+                return value, None
+            return value, "must be true or false"
+        if kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return value, f"must be a number"
+            if kind is int and float(value) != int(value):
+                return value, "must be a whole number"
+            value = kind(value)
+            if value != value or value in (float("inf"), float("-inf")):
+                return value, "must be a finite number"
+            if self.low is not None and value < self.low:
+                return value, f"must be >= {self.low:g}"
+            if self.high is not None and value > self.high:
+                return value, f"must be <= {self.high:g}"
+        elif kind is str and not isinstance(value, str):
+            return value, "must be a string"
+        if self.choices is not None and value not in self.choices:
+            return value, "must be one of " + ", ".join(map(str, self.choices))
+        return value, None
+
+    def describe_range(self) -> str:
+        if self.choices is not None:
+            return " | ".join(map(str, self.choices))
+        if self.kind is bool:
+            return "true | false"
+        lo = "" if self.low is None else f"{self.low:g}"
+        hi = "" if self.high is None else f"{self.high:g}"
+        return f"[{lo}, {hi}]" if (lo or hi) else self.kind.__name__
+
+
+@dataclass
+class BargainingState:
+    """What a rule sees at the start of a round (arrays are issues x actors)."""
+
+    positions: np.ndarray   #: (m, n) float, on each issue's own scale
+    salience: np.ndarray    #: (m, n) float in [0, 1]
+    capability: np.ndarray  #: (m, n) float >= 0 (per-issue capability after overrides)
+    active: np.ndarray      #: (m, n) bool
+    low: np.ndarray         #: (m,) scale minimum per issue
+    high: np.ndarray        #: (m,) scale maximum per issue
+    round: int              #: the round being played, 1-based
+    memo: dict[str, Any] = field(default_factory=dict)  #: per-run memory owned by the rule
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.positions.shape  # type: ignore[return-value]
+
+
+@dataclass
+class RoundOutcome:
+    """What a rule returns for one round.
+
+    ``kind``/``partner`` explain each actor's move (``partner`` is the actor index whose offer was
+    accepted, -1 for none). ``actor_info`` holds extra (m, n) arrays recorded per actor and issue
+    (for the expected-utility rule: the two expected utilities of the accepted offer, the risk
+    exponent, the security sum); ``pair_info`` holds (m, n, n) arrays recorded on request (the
+    expected-utility rule's view from every actor).
+    """
+
+    positions: np.ndarray
+    kind: np.ndarray
+    partner: np.ndarray
+    actor_info: dict[str, np.ndarray] = field(default_factory=dict)
+    pair_info: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+StepFn = Callable[[BargainingState, Mapping[str, Any], np.random.Generator], RoundOutcome]
+InitFn = Callable[[BargainingState, Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered bargaining rule and its metadata (the Axelrod "classifier" idea)."""
+
+    name: str
+    title: str
+    description: str
+    citation: str
+    step: StepFn
+    params: tuple[Param, ...] = ()
+    init: InitFn | None = None
+    stochastic: bool = False
+    #: True if the rule couples issues (positions move in a joint space); False if it runs issue
+    #: by issue with each issue's own positions and saliences.
+    multidimensional: bool = False
+    #: True if the rule needs exactly one issue at a time (it is then run issue by issue).
+    single_issue: bool = False
+    #: True for forecast rules with no dynamics: one round gives the outcome.
+    one_shot: bool = False
+    #: Names of ``actor_info`` entries and what they mean, for docs and table columns.
+    actor_info: tuple[tuple[str, str], ...] = ()
+    pair_info: tuple[tuple[str, str], ...] = ()
+    docs: str = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def resolve(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any, str]]]:
+        """Defaults updated with ``given``; also the list of ``(name, value, message)`` errors."""
+        values = self.defaults()
+        errors: list[tuple[str, Any, str]] = []
+        for key, value in given.items():
+            spec = self.param(key)
+            if spec is None:
+                known = ", ".join(p.name for p in self.params) or "none"
+                errors.append((key, value, f"unknown parameter of rule {self.name!r} "
+                                           f"(known: {known})"))
+                continue
+            converted, message = spec.check(value)
+            if message:
+                errors.append((key, value, message))
+            else:
+                values[key] = converted
+        return values, errors

@@ -1,0 +1,304 @@
+"""Bueno de Mesquita's expected-utility model (EUM) as reconstructed by Scholz, Calbert & Smith
+(2011), in the reading that reproduces their published numbers (the "Scholz-code" reading).
+
+Every issue is bargained on its own, with that issue's positions, saliences and capabilities;
+the kernel is vectorised over issues x actors x actors. One round, for each issue (equation
+numbers are SCH's):
+
+1. Range ``R`` of the issue (eq. 14): fixed from the initial positions (``range="initial"``;
+   1 if they are all equal). It is widened, never narrowed, if an event later places a position
+   outside it, so that distances stay within [0, 1].
+2. Pass 1, every actor risk-neutral (r = 1): win probabilities ``P`` and expected utilities.
+3. Security sums ``Sec_i = sum_{j != i} E^j(U_ji)`` (eq. 32), ``R_i = (2 Sec_i - max - min) /
+   (max - min)``, risk exponent ``r_i = (1 - R_i/3) / (1 + R_i/3)`` in [0.5, 2] (eqs 33-34).
+   If all security sums are equal (within 1e-12 relative) every ``r_i = 1``. Exponents are
+   recomputed from r = 1 every round (not carried over).
+4. Pass 2 with the new exponents, then every actor (receiver ``i``) classifies every offer from
+   every other active actor (proposer ``j``) at a different position, from the receiver's
+   perspective (both expected utilities with ``r_i``):
+
+   * confrontation if ``E_ji > E_ij > 0``: ``i`` moves to ``x_j``;
+   * compromise if ``E_ji > 0 > E_ij`` and ``E_ji > |E_ij|``: ``i`` moves the fraction
+     ``|E_ij / E_ji|`` of the way to ``x_j`` (eq. 36);
+   * capitulation if ``E_ji > 0 > E_ij`` and ``E_ji <= |E_ij|``: ``i`` moves fully to ``x_j``
+     (SCH fig. 6).
+
+5. Each receiver accepts one offer: a confrontation if any (the smallest move), else a compromise
+   (the smallest weighted position ``(|E_ij| x_i + |E_ji| x_j) / (|E_ij| + |E_ji|)``, the key
+   found in Scholz's code), else a capitulation (the smallest move); ties go to the proposer
+   first in scenario order. All actors move simultaneously.
+
+Utilities (eqs 15-16, 22-24), with ``d = |x_i - x_j| / R`` and ``r`` the perspective's exponent::
+
+    U_s = 2 - 4 (0.5 - 0.5 d)^r      U_f = 2 - 4 (0.5 + 0.5 d)^r      U_sq = 2 - 4 (0.5)^r
+    U_b = 2 - 4 (0.5 - 0.25 (|x_i - mu| + |x_i - x_j|) / R)^r     (U_w: + instead of -)
+    E^i(U_ij) = s_j [P U_s + (1 - P) U_f] + (1 - s_j) U_s - Q U_sq - (1 - Q)[T U_b + (1 - T) U_w]
+
+with ``s_j`` the *target's* salience in both directions (eq. 25b's ``s_j`` is a misprint),
+``T = 1`` when ``|x_i - mu| < |x_i - x_j|`` and ``mu`` the weighted median (only used if Q < 1).
+
+Win probability, ``probability="scholz"`` (default; reproduces the published tables and charts)::
+
+    P(i beats j) = sum_k max(0, w_k [D_kj - D_ki]) / sum_k sum_a sum_b |w_k [D_kb - D_ka]|
+    D_ka = (|x_k - x_a| / R)^{r_k},  w_k = c_k s_k,  P = 0 when x_i = x_j
+
+(each voter with its own exponent; the denominator runs over all ordered actor pairs, so P is
+small: 0.006-0.012 on the emission data). ``"literal"`` is SCH eq. 31 as printed,
+``P = sum_{a_k > 0} w_k a_k / sum_k w_k |a_k|`` with ``a_k = |x_k - x_j| - |x_k - x_i|``;
+``"masad"`` clips the signed numerator instead, ``max(0, sum_k w_k a_k) / sum_k w_k |a_k|``.
+
+Every interpretive choice is a parameter whose default is the published reading; see
+``docs/eum.md`` for the ambiguity ledger and why each default was chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..stats import weighted_median
+from . import register
+from .base import BargainingState, MoveKind, Param, RoundOutcome, Rule
+
+__all__ = ["RULE", "step", "init", "expected_utilities", "win_probabilities", "risk_exponents"]
+
+_CHUNK_ELEMENTS = 1 << 21  # bound on the (issues x voters x actors x actors) temporary
+
+
+def _positive_sums(D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``out[:, i, j] = sum_k w[:, k] * max(0, D[:, k, j] - D[:, k, i])``, chunked over voters k.
+
+    D: (m, n, n) indexed [issue, voter, actor]; w: (m, n) voter weights (0 for inactive voters).
+    """
+    m, n, _ = D.shape
+    out = np.zeros((m, n, n))
+    step = max(1, _CHUNK_ELEMENTS // max(1, m * n * n))
+    for k0 in range(0, n, step):
+        Dk = D[:, k0:k0 + step]                               # (m, kc, n)
+        diff = Dk[:, :, None, :] - Dk[:, :, :, None]          # [m, k, i, j] = D_kj - D_ki
+        np.maximum(diff, 0.0, out=diff)
+        out += np.einsum("mk,mkij->mij", w[:, k0:k0 + step], diff)
+    return out
+
+
+def win_probabilities(x: np.ndarray, w: np.ndarray, active: np.ndarray, R: np.ndarray,
+                      r: np.ndarray, variant: str = "scholz") -> np.ndarray:
+    """``P[:, i, j]``: probability that ``i`` beats ``j`` (see module docstring for variants).
+
+    x, w, r: (m, n); active: (m, n) bool; R: (m,). Returns (m, n, n), zero where x_i = x_j or
+    either actor is inactive.
+    """
+    w = np.where(active, w, 0.0)
+    dist = np.abs(x[:, :, None] - x[:, None, :])             # [m, k, a] = |x_k - x_a|
+    if variant == "scholz":
+        D = (dist / R[:, None, None]) ** r[:, :, None]
+    else:
+        D = dist
+    pos = _positive_sums(D, w)
+    lin = np.einsum("mk,mka->ma", w, D)                      # sum_k w_k D_ka
+    L = lin[:, None, :] - lin[:, :, None]                    # [i, j] = sum_k w_k (D_kj - D_ki)
+    absum = np.maximum(2.0 * pos - L, 0.0)                   # sum_k w_k |D_kj - D_ki|
+    pair = active[:, :, None] & active[:, None, :]
+    if variant == "scholz":
+        den = np.where(pair, absum, 0.0).sum(axis=(1, 2))
+        P = pos / np.where(den > 0, den, 1.0)[:, None, None]
+    else:
+        num = pos if variant == "literal" else np.maximum(L, 0.0)
+        P = num / np.where(absum > 0, absum, 1.0)
+    P = np.clip(P, 0.0, 1.0)
+    same = x[:, :, None] == x[:, None, :]
+    return np.where(pair & ~same, P, 0.0)
+
+
+def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, R: np.ndarray,
+                       r: np.ndarray | float, mu: np.ndarray, q: float) -> np.ndarray:
+    """``E[:, a, b]``: a's expected utility of challenging b, computed with exponent ``r``.
+
+    ``r`` broadcasts against (m, n, n): pass ``r[:, :, None]`` for the challenger's exponent or
+    ``r[:, None, :]`` for the target's. ``s`` is (m, n) salience; the target's salience enters.
+    """
+    Rb = R[:, None, None]
+    gap = np.abs(x[:, :, None] - x[:, None, :])
+    d = np.clip(gap / Rb, 0.0, 1.0)
+    u_s = 2.0 - 4.0 * (0.5 - 0.5 * d) ** r
+    u_f = 2.0 - 4.0 * (0.5 + 0.5 * d) ** r
+    u_sq = 2.0 - 4.0 * 0.5 ** np.asarray(r, dtype=float)
+    sb = s[:, None, :]
+    eu = sb * (P * u_s + (1.0 - P) * u_f) + (1.0 - sb) * u_s - q * u_sq
+    if q != 1.0:
+        to_mu = np.abs(x - mu[:, None])[:, :, None]
+        spread = np.clip(0.25 * (to_mu + gap) / Rb, 0.0, 0.5)
+        u_b = 2.0 - 4.0 * (0.5 - spread) ** r
+        u_w = 2.0 - 4.0 * (0.5 + spread) ** r
+        eu = eu - (1.0 - q) * np.where(to_mu < gap, u_b, u_w)
+    return eu
+
+
+def risk_exponents(security: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Risk exponents from security sums (SCH eqs 33-34), per issue over active actors.
+
+    ``r = (1 - R/3) / (1 + R/3)`` with ``R = (2 Sec - max - min) / (max - min)``; 1 where all
+    security sums of an issue are equal (relative tolerance 1e-12) and for inactive actors.
+    """
+    big = np.where(active, security, -np.inf).max(axis=1)
+    small = np.where(active, security, np.inf).min(axis=1)
+    has = active.any(axis=1)
+    big = np.where(has, big, 0.0)
+    small = np.where(has, small, 0.0)
+    spread = big - small
+    scale = np.maximum(1.0, np.maximum(np.abs(big), np.abs(small)))
+    flat = spread <= 1e-12 * scale
+    Rk = (2.0 * security - big[:, None] - small[:, None]) / np.where(flat, 1.0, spread)[:, None]
+    r = (1.0 - Rk / 3.0) / (1.0 + Rk / 3.0)
+    return np.where(flat[:, None] | ~active, 1.0, r)
+
+
+def _issue_range(state: BargainingState, params: Mapping[str, Any]) -> np.ndarray:
+    x, act = state.positions, state.active
+    hi = np.where(act, x, -np.inf).max(axis=1)
+    lo = np.where(act, x, np.inf).min(axis=1)
+    spread = np.where(act.any(axis=1), hi - lo, 0.0)
+    if params["range"] == "scale":
+        return state.high - state.low
+    if params["range"] == "dynamic":
+        return np.where(spread > 0, spread, 1.0)
+    base = state.memo["range"]
+    widened = np.maximum(base, spread)
+    state.memo["range"] = widened
+    return widened
+
+
+def init(state: BargainingState, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-run memory: the range of each issue's initial positions (1 where they are equal)."""
+    x, act = state.positions, state.active
+    hi = np.where(act, x, -np.inf).max(axis=1)
+    lo = np.where(act, x, np.inf).min(axis=1)
+    spread = np.where(act.any(axis=1), hi - lo, 0.0)
+    return {"range": np.where(spread > 0, spread, 1.0)}
+
+
+def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Generator
+         ) -> RoundOutcome:
+    """One round of the expected-utility model on every issue at once."""
+    x = np.asarray(state.positions, dtype=float)
+    act = np.asarray(state.active, dtype=bool)
+    s = np.where(act, state.salience, 0.0)
+    w = np.where(act, state.capability * s, 0.0)
+    m, n = x.shape
+    R = _issue_range(state, params)
+    q = float(params["q"])
+    variant = params["probability"]
+    mu = weighted_median(x, w, act) if q != 1.0 else np.zeros(m)
+    pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
+
+    if params["risk"] == "two_pass":
+        ones = np.ones((m, n))
+        P1 = win_probabilities(x, w, act, R, ones, variant)
+        E1 = expected_utilities(x, s, P1, R, 1.0, mu, q)
+        security = np.where(pair, E1, 0.0).sum(axis=1)            # sum over challengers j
+        r = risk_exponents(security, act)
+    else:
+        security = np.zeros((m, n))
+        r = np.ones((m, n))
+
+    P = win_probabilities(x, w, act, R, r, variant)
+    E_own = expected_utilities(x, s, P, R, r[:, :, None], mu, q)       # [i, j] = E^i(U_ij), r_i
+    E_tgt = expected_utilities(x, s, P, R, r[:, None, :], mu, q)       # [j, i] = E^j(U_ji), r_i
+    Eij = E_own
+    Eji = E_tgt.transpose(0, 2, 1)                                     # [i, j] = E^j(U_ji), r_i
+
+    xi = x[:, :, None]
+    xj = x[:, None, :]
+    valid = pair & (xi != xj)
+    conf = valid & (Eji > Eij) & (Eij > 0)
+    yielding = valid & (Eji > 0) & (Eij < 0)
+    comp = yielding & (Eji > np.abs(Eij))
+    capit = yielding & ~comp & bool(params["capitulation"])
+    ratio = np.abs(Eij) / np.where(comp, Eji, 1.0)
+    dest = np.where(comp, xi + (xj - xi) * ratio, xj)
+    move = np.abs(dest - xi)
+    if params["compromise_choice"] == "weighted_position":
+        a, b = np.abs(Eij), np.abs(Eji)
+        comp_key = (a * xi + b * xj) / np.where(comp, a + b, 1.0)
+    else:
+        comp_key = move
+
+    inf = np.inf
+    j_conf = np.argmin(np.where(conf, move, inf), axis=2)
+    j_comp = np.argmin(np.where(comp, comp_key, inf), axis=2)
+    j_cap = np.argmin(np.where(capit, move, inf), axis=2)
+    has_conf, has_comp, has_cap = conf.any(2), comp.any(2), capit.any(2)
+
+    partner = np.where(has_conf, j_conf, np.where(has_comp, j_comp, np.where(has_cap, j_cap, -1)))
+    kind = np.where(has_conf, MoveKind.CONFRONTATION,
+                    np.where(has_comp, MoveKind.COMPROMISE,
+                             np.where(has_cap, MoveKind.CAPITULATION, MoveKind.HELD)))
+    kind = np.where(act, kind, MoveKind.INACTIVE).astype(np.int8)
+    partner = np.where(act, partner, -1)
+    chosen = partner >= 0
+    safe = np.where(chosen, partner, 0)[:, :, None]
+    new_x = np.where(chosen, np.take_along_axis(dest, safe, axis=2)[..., 0], x)
+    eu_self = np.where(chosen, np.take_along_axis(Eij, safe, axis=2)[..., 0], np.nan)
+    eu_partner = np.where(chosen, np.take_along_axis(Eji, safe, axis=2)[..., 0], np.nan)
+    return RoundOutcome(
+        positions=new_x,
+        kind=kind,
+        partner=partner.astype(np.int32),
+        actor_info={"eu_self": eu_self, "eu_partner": eu_partner,
+                    "risk": np.where(act, r, np.nan),
+                    "security": np.where(act, security, np.nan)},
+        pair_info={"eu_ij": np.where(pair, Eij, np.nan), "eu_ji": np.where(pair, Eji, np.nan)},
+    )
+
+
+RULE = register(Rule(
+    name="eum",
+    title="Expected-utility model (Bueno de Mesquita; Scholz et al. 2011 reconstruction)",
+    description="Issue-by-issue challenges weighed by expected utility; actors accept "
+                "confrontations, compromises or capitulations; risk attitudes from security.",
+    citation="Bueno de Mesquita, B. (1994). Political forecasting: an expected utility method. "
+             "In Stokman (ed.), European Community Decision Making, 71-104. Scholz, J. B., "
+             "Calbert, G. J. & Smith, G. A. (2011). Unravelling Bueno De Mesquita's group "
+             "decision model. J. Theoretical Politics 23(4), 510-531.",
+    step=step,
+    init=init,
+    stochastic=False,
+    multidimensional=False,
+    single_issue=False,
+    params=(
+        Param("probability", "scholz",
+              "Win probability: 'scholz' (voters' own risk exponents, denominator over all "
+              "ordered pairs; reproduces the published tables), 'literal' (SCH eq. 31 as "
+              "printed), 'masad' (signed numerator clipped at 0).",
+              choices=("scholz", "literal", "masad")),
+        Param("compromise_choice", "weighted_position",
+              "Which compromise a receiver accepts: 'weighted_position' (smallest "
+              "(|E_ij| x_i + |E_ji| x_j)/(|E_ij| + |E_ji|), Scholz's code) or 'least_move'.",
+              choices=("weighted_position", "least_move")),
+        Param("q", 1.0, "Probability Q that the status quo persists if no challenge is made "
+              "(1 in SCH's replication; 0.5 in BDM & Lalman 1986).", low=0.0, high=1.0),
+        Param("range", "initial",
+              "Distance normaliser R: 'initial' (spread of the initial positions, widened only if "
+              "an event goes beyond it), 'dynamic' (spread each round), 'scale' (the issue's "
+              "scale width).", choices=("initial", "dynamic", "scale")),
+        Param("capitulation", True,
+              "Allow capitulation offers (E_ji > 0 > E_ij, E_ji <= |E_ij|): SCH fig. 6. One "
+              "public implementation disables them by a typo."),
+        Param("risk", "two_pass",
+              "Risk attitudes: 'two_pass' (exponents from security sums each round, SCH sec. 5) "
+              "or 'neutral' (r = 1 throughout).", choices=("two_pass", "neutral")),
+    ),
+    actor_info=(
+        ("eu_self", "E_ij: the receiver's expected utility of challenging the accepted proposer"),
+        ("eu_partner", "E_ji: the proposer's expected utility of challenging the receiver "
+                       "(receiver's risk exponent)"),
+        ("risk", "risk exponent r used this round (0.5 risk-acceptant .. 2 risk-averse)"),
+        ("security", "security sum: what all others expect from challenging this actor (r = 1)"),
+    ),
+    pair_info=(
+        ("eu_ij", "E_ij for every receiver i and other actor j (view from i: x axis)"),
+        ("eu_ji", "E_ji with i's exponent for every pair (view from i: y axis)"),
+    ),
+))
