@@ -71,6 +71,9 @@ class Document:
     lines: dict[PathT, int] = field(default_factory=dict)
     #: Paths replaced by overrides, with where the override came from (``--set``).
     origins: dict[PathT, str] = field(default_factory=dict)
+    #: Problems found while reading that did not stop it (a duplicate key keeps its first value);
+    #: validation reports them together with its own.
+    problems: list[Problem] = field(default_factory=list)
 
     def line(self, path: PathT) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one."""
@@ -143,8 +146,7 @@ def _read_yaml(text: str, name: str) -> Document:
         data = build(root, ())
     except yaml.YAMLError as exc:
         raise InputError([_yaml_problem(name, exc)]) from None
-    if problems:
-        raise InputError(problems)
+    doc.problems.extend(problems)
     if not isinstance(data, dict):
         raise InputError([Problem(name, "", "a scenario file must be a mapping at top level",
                                   type(data).__name__, 1)])

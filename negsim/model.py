@@ -45,6 +45,8 @@ class RunHistory:
     def __init__(self, record_pairs: bool) -> None:
         self.record_pairs = record_pairs
         self.positions: list[np.ndarray] = []
+        #: positions at the start of each round's bargaining (after that round's events)
+        self.start: list[np.ndarray] = []
         self.active: list[np.ndarray] = []
         self.salience: list[np.ndarray] = []
         self.capability: list[np.ndarray] = []
@@ -58,10 +60,12 @@ class RunHistory:
         self.max_move: list[np.ndarray] = []
         self.events: list[tuple[int, str]] = []
 
-    def append(self, model: "NegotiationModel", outcome: RoundOutcome | None) -> None:
+    def append(self, model: "NegotiationModel", outcome: RoundOutcome | None,
+               start: np.ndarray | None = None) -> None:
         m, n = model.positions.shape
         prev = self.positions[-1] if self.positions else None
         self.positions.append(model.positions.copy())
+        self.start.append(self.positions[-1] if start is None else start)
         self.active.append(model.active.copy())
         self.salience.append(model.salience.copy())
         self.capability.append(model.capability.copy())
@@ -101,7 +105,7 @@ class RunHistory:
         t = len(self.positions) - 1
         kind = MoveKind(int(self.kind[t][k, slot]))
         partner = int(self.partner[t][k, slot])
-        before = self.positions[t - 1][k, slot] if t > 0 else self.positions[t][k, slot]
+        before = self.start[t][k, slot]
         return {"round": t, "kind": kind.label, "partner": partner if partner >= 0 else None,
                 "from": float(before), "to": float(self.positions[t][k, slot])}
 
@@ -227,8 +231,11 @@ class NegotiationModel(mesa.Model):
                                self.low, self.high, t, getattr(self, "_memo", {}))
 
     # -- one round --------------------------------------------------------------------------
-    def _apply_events(self, t: int) -> None:
-        for ev in self._events.get(t, []):
+    def _apply_events(self, t: int) -> np.ndarray:
+        """Apply round ``t``'s events; return the positions bargaining starts from."""
+        if t not in self._events:
+            return self.history.positions[-1]
+        for ev in self._events[t]:
             if ev.add is not None:
                 slot = self.actor_index[ev.add.id]
                 self.active[:, slot] = self._has_stance[:, slot]
@@ -253,11 +260,12 @@ class NegotiationModel(mesa.Model):
                         self._has_stance[k, slot] = True
                         self.active[k, slot] = ev.actor in self.actors
             self.history.events.append((t, ev.describe()))
+        return self.positions.copy()
 
     def step(self) -> None:
         """One bargaining round: events, the rule's simultaneous moves, records, convergence."""
         t = self.round
-        self._apply_events(t)
+        start = self._apply_events(t)
         outcome = self.rule.step(self._state(t), self.params, self.rng)
         new = np.clip(np.asarray(outcome.positions, dtype=float), self.low[:, None],
                       self.high[:, None])
@@ -265,7 +273,7 @@ class NegotiationModel(mesa.Model):
             raise FloatingPointError(f"rule {self.rule.name!r} produced a non-finite position "
                                      f"in round {t}")
         self.positions[:] = np.where(self.active, new, self.positions)
-        self.history.append(self, outcome)
+        self.history.append(self, outcome, start)
         self.statuses = self._classify()
         if t >= self.max_rounds or (self.stop == "auto" and t >= self._last_event_round
                                     and all(s.settled for s in self.statuses)):

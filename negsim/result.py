@@ -12,8 +12,10 @@ Files in a run directory:
 ``issue_rounds.csv`` / ``.parquet``
     one row per round and issue: median (forecast), mean, dispersion, largest move, actors.
 ``actor_rounds.csv`` / ``.parquet``
-    one row per round, issue and participating actor: position, salience, capability, the kind
-    of offer accepted and from whom, and the rule's per-actor diagnostics.
+    one row per round, issue and participating actor: the position bargaining started from
+    (``start``, which differs from the previous round's ``position`` only where an event
+    intervened), the position reached, salience, capability, the kind of offer accepted and from
+    whom, and the rule's per-actor diagnostics.
 ``pairs.parquet``
     (rules with pairwise diagnostics, when recorded) one row per round, issue and ordered pair.
 ``scenario.yaml``
@@ -66,7 +68,8 @@ class RunResult:
     settings: dict[str, Any]
     issue_ids: list[str]
     actor_ids: list[str]
-    positions: np.ndarray      #: (T+1, m, n)
+    positions: np.ndarray      #: (T+1, m, n) at the end of each round
+    start: np.ndarray          #: (T+1, m, n) at the start of each round's bargaining (after events)
     active: np.ndarray         #: (T+1, m, n) bool
     salience: np.ndarray       #: (T+1, m, n)
     capability: np.ndarray     #: (T+1, m, n)
@@ -100,7 +103,7 @@ class RunResult:
                       "tolerance": model.tolerance, "move_tolerance": model.move_tolerance,
                       "patience": model.patience},
             issue_ids=list(model.issue_ids), actor_ids=list(model.actor_ids),
-            positions=positions, active=active, salience=np.stack(h.salience),
+            positions=positions, start=np.stack(h.start), active=active, salience=np.stack(h.salience),
             capability=np.stack(h.capability), kind=np.stack(h.kind),
             partner=np.stack(h.partner), median=median, mean=mean, dispersion=dispersion,
             max_move=max_move, statuses=statuses,
@@ -149,11 +152,11 @@ class RunResult:
             ks, iss = np.nonzero(self.partner[t] >= 0)
             for k, i in zip(ks.tolist(), iss.tolist()):
                 j = int(self.partner[t, k, i])
-                before, after = float(self.positions[t - 1, k, i]), float(self.positions[t, k, i])
+                before, after = float(self.start[t, k, i]), float(self.positions[t, k, i])
                 rec = {"round": t, "issue": self.issue_ids[k], "actor": self.actor_ids[i],
                        "kind": _KIND_LABELS[int(self.kind[t, k, i])],
                        "partner": self.actor_ids[j], "from": before, "to": after,
-                       "partner_position": float(self.positions[t - 1, k, j])}
+                       "partner_position": float(self.start[t, k, j])}
                 for name, arr in self.actor_info.items():
                     rec[name] = _finite_or_none(arr[t, k, i])
                 out.append(rec)
@@ -259,6 +262,7 @@ class RunResult:
             "round": t,
             "issue": np.array(self.issue_ids, dtype=object)[k],
             "actor": ids[i],
+            "start": self.start[t, k, i],
             "position": self.positions[t, k, i],
             "salience": self.salience[t, k, i],
             "capability": self.capability[t, k, i],
@@ -362,6 +366,7 @@ class RunResult:
             scenario=scenario, rule=summary["model"], params=summary["params"],
             seed=summary["seed"], settings=summary["settings"], issue_ids=issue_ids,
             actor_ids=actor_ids, positions=np.nan_to_num(per_actor("position"), nan=0.0),
+            start=np.nan_to_num(per_actor("start"), nan=0.0),
             active=active, salience=np.nan_to_num(per_actor("salience"), nan=0.0),
             capability=np.nan_to_num(per_actor("capability"), nan=0.0), kind=kind,
             partner=partner, median=per_issue("median"), mean=per_issue("mean"),

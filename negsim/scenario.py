@@ -210,10 +210,8 @@ class Scenario(_Spec):
                 ) -> "Scenario":
         """A new scenario with ``path=value`` overrides applied and re-validated."""
         doc = Document(self.to_document(), self.source, "yaml")
-        problems = apply_overrides(doc, overrides if isinstance(overrides, Mapping)
-                                   else list(overrides), origin)
-        if problems:
-            raise InputError(problems)
+        doc.problems.extend(apply_overrides(doc, overrides if isinstance(overrides, Mapping)
+                                            else list(overrides), origin))
         return validate_document(doc)
 
     def arrays(self) -> "ScenarioArrays":
@@ -328,7 +326,7 @@ def _salience_unit(raw_saliences: list[float], declared: str) -> float:
 
 def validate_document(doc: Document) -> Scenario:
     """Validate plain scenario data; return a :class:`Scenario` or raise :class:`InputError`."""
-    problems: list[Problem] = []
+    problems: list[Problem] = list(doc.problems)
     data = doc.data
     for key in data:
         if key not in _TOP_LEVEL:
@@ -371,12 +369,29 @@ def validate_document(doc: Document) -> Scenario:
     if actors_raw is None and "actors" not in data:
         problems.append(doc.problem(("actors",), "required section is missing"))
     actors: dict[str, ActorSpec] = {}
+    stances_ok: dict[str, dict[str, StanceSpec]] = {}
     for aid, body in (actors_raw or {}).items():
-        if isinstance(body, dict) and isinstance(body.get("issues"), dict):
-            body = {**body, "issues": {str(k): v for k, v in body["issues"].items()}}
-        spec = _check_model(doc, ("actors", aid), ActorSpec, body, problems)
+        if not isinstance(body, dict):
+            problems.append(doc.problem(("actors", aid), "an actor must be a mapping of its fields",
+                                        body))
+            continue
+        # Validate the stances one by one, apart from the actor's other fields, so that a bad
+        # capability does not hide a bad position (and vice versa).
+        raw_stances = body.get("issues", {})
+        stances: dict[str, StanceSpec] = {}
+        if isinstance(raw_stances, dict):
+            for iid, st_body in raw_stances.items():
+                st = _check_model(doc, ("actors", aid, "issues", str(iid)), StanceSpec, st_body,
+                                  problems)
+                if st is not None:
+                    stances[str(iid)] = st
+        else:
+            problems.append(doc.problem(("actors", aid, "issues"), "must be a mapping from issue "
+                                        "id to {position, salience}", raw_stances))
+        stances_ok[aid] = stances
+        spec = _check_model(doc, ("actors", aid), ActorSpec, {**body, "issues": {}}, problems)
         if spec is not None:
-            actors[aid] = spec
+            actors[aid] = spec.model_copy(update={"issues": stances})
 
     model = ModelSpec()
     if "model" in data:
@@ -396,9 +411,16 @@ def validate_document(doc: Document) -> Scenario:
             event_ok.append((idx, ev))
 
     # -- salience scale -------------------------------------------------------------------
-    all_sal = [st.salience for a in actors.values() for st in a.issues.values()]
-    all_sal += [e.salience for _, e in event_ok if e.salience is not None]
-    all_sal += [st.salience for _, e in event_ok if e.add for st in e.add.issues.values()]
+    # "auto" reads the file's own saliences: a --set value must not flip the whole file's scale.
+    def from_file(path: PathT) -> bool:
+        return not any(path[:d] in doc.origins for d in range(1, len(path) + 1))
+
+    all_sal = [st.salience for aid, sts in stances_ok.items() for iid, st in sts.items()
+               if from_file(("actors", aid, "issues", iid, "salience"))]
+    all_sal += [e.salience for idx, e in event_ok if e.salience is not None
+                and from_file(("events", idx, "salience"))]
+    all_sal += [st.salience for idx, e in event_ok if e.add and from_file(("events", idx))
+                for st in e.add.issues.values()]
     unit = _salience_unit(all_sal, declared)
     sal_note = ("0-100 (the file's salience_scale)" if declared == "percent" else "0-1"
                 if declared == "unit" else "0-1, or 0-100 for the whole file")
@@ -418,9 +440,10 @@ def validate_document(doc: Document) -> Scenario:
             problems.append(doc.problem(path + ("salience",), f"salience must be within {sal_note}",
                                         st.salience))
 
-    for aid, spec in actors.items():
-        for iid, st in spec.issues.items():
+    for aid, stances in stances_ok.items():
+        for iid, st in stances.items():
             check_stance(("actors", aid, "issues", iid), iid, st)
+    for aid, spec in actors.items():
         for iid in spec.capability_by_issue:
             if iid not in issues and (issues_raw is None or iid not in issues_raw):
                 problems.append(doc.problem(("actors", aid, "capability_by_issue", iid),
@@ -432,6 +455,7 @@ def validate_document(doc: Document) -> Scenario:
 
     # -- events ---------------------------------------------------------------------------
     known = set(actors_raw or {})
+    has_stance = {(aid, iid) for aid, sts in stances_ok.items() for iid in sts}
     by_round = sorted(event_ok, key=lambda pair: (pair[1].round, pair[0]))
     present = set(known)
     for idx, ev in by_round:
@@ -453,6 +477,7 @@ def validate_document(doc: Document) -> Scenario:
                 continue
             known.add(new.id)
             present.add(new.id)
+            has_stance.update((new.id, iid) for iid in new.issues)
             for iid, st in new.issues.items():
                 check_stance(path + ("add", "issues", iid), iid, st)
             continue
@@ -478,6 +503,13 @@ def validate_document(doc: Document) -> Scenario:
             if issues_raw is None or ev.issue not in issues_raw:
                 problems.append(doc.problem(path + ("issue",), "unknown issue id", ev.issue))
             continue
+        if (ev.actor, ev.issue) not in has_stance and (ev.position is not None
+                                                        or ev.salience is not None):
+            if ev.position is None or ev.salience is None:
+                problems.append(doc.problem(path, f"{ev.actor} takes no part in {ev.issue}; give "
+                                            "both position and salience to bring it in"))
+            else:
+                has_stance.add((ev.actor, ev.issue))
         sc = issues[ev.issue].scale
         if ev.position is not None and not sc.low <= ev.position <= sc.high:
             problems.append(doc.problem(path + ("position",), "position lies off the issue's "
@@ -513,6 +545,7 @@ def validate_document(doc: Document) -> Scenario:
             problems.append(doc.problem(("model", "params", key), message, value))
 
     if problems:
+        problems.sort(key=lambda p: (p.file != doc.name, p.line is None, p.line or 0))
         raise InputError(problems)
 
     # -- normalise saliences to 0-1 ---------------------------------------------------------
@@ -562,8 +595,6 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
     """
     doc = read_document(path)
     if overrides:
-        problems = apply_overrides(doc, overrides if isinstance(overrides, Mapping)
-                                   else list(overrides))
-        if problems:
-            raise InputError(problems)
+        doc.problems.extend(apply_overrides(doc, overrides if isinstance(overrides, Mapping)
+                                            else list(overrides)))
     return validate_document(doc)

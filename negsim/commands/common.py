@@ -57,7 +57,6 @@ def load_from_args(args: argparse.Namespace) -> "Scenario":
     belong to its own rule) are dropped and a note goes to stderr.
     """
     from ..documents import apply_overrides, read_document
-    from ..errors import InputError
     from ..scenario import validate_document
 
     doc = read_document(args.file)
@@ -69,14 +68,13 @@ def load_from_args(args: argparse.Namespace) -> "Scenario":
         if dropped:
             note(f"note: the file's parameters for rule {file_rule!r} do not apply to "
                  f"{new_rule!r}; using {new_rule}'s defaults")
-    problems = apply_overrides(doc, overrides_from_args(args))
-    if problems:
-        raise InputError(problems)
+    doc.problems.extend(apply_overrides(doc, overrides_from_args(args)))
     return validate_document(doc)
 
 
-def command_line() -> str:
-    return shlex.join(["negsim", *sys.argv[1:]])
+def command_line(args: argparse.Namespace) -> str:
+    """The command as typed, for the record (``summary.json``)."""
+    return shlex.join(["negsim", *getattr(args, "argv", sys.argv[1:])])
 
 
 def note(text: str) -> None:

@@ -32,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
     scenario = load_from_args(args)
     model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out))
     result = model.run()
-    result.command = command_line()
+    result.command = command_line(args)
     if args.out:
         result.save(args.out)
     if args.json:
