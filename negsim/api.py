@@ -29,5 +29,6 @@ def run(case: Scenario | str | Path | None = None, *, rule: str | None = None,
         case = resolve_case(case, list(overrides))
         overrides = None
     model = NegotiationModel(case=case, rule=rule, rule_params=params, overrides=overrides,
-                             max_rounds=rounds, stop=stop, rng=seed, record_pairs=record_pairs)
+                             max_rounds=rounds, stop=stop, rng=seed, record_pairs=record_pairs,
+                             datacollector=False)
     return model.run()

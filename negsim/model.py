@@ -16,7 +16,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from .agents import Actor
+from .agents import MOVE_LABELS, Actor
 from .convergence import IssueStatus, classify
 from .errors import InputError, Problem
 from .rules import get_rule
@@ -125,6 +125,10 @@ class NegotiationModel(mesa.Model):
         max_rounds, stop, tolerance, patience: override the scenario's model settings.
         record_pairs: also record the rule's pairwise diagnostics every round (the expected-
             utility rule's view from every actor); memory grows with actors squared.
+        datacollector: keep Mesa's ``DataCollector`` (for ``batch_run``, ``SolaraViz`` and
+            ``get_model_vars_dataframe``). negsim's own records (``model.history``, and the
+            :class:`RunResult` built from them) are kept either way; ``negsim.run`` and sweeps
+            switch the collector off for speed.
         rng: seed (int) or numpy Generator; None uses the scenario's ``model.seed`` so that runs
             are reproducible by default.
     """
@@ -134,6 +138,7 @@ class NegotiationModel(mesa.Model):
                  overrides: Mapping[str, Any] | None = None, max_rounds: int | None = None,
                  stop: str | None = None, tolerance: float | None = None,
                  patience: int | None = None, record_pairs: bool = False,
+                 datacollector: bool = True,
                  rng: int | np.random.Generator | None = None) -> None:
         scenario = resolve_case(case, overrides)
         settings = scenario.model
@@ -192,9 +197,10 @@ class NegotiationModel(mesa.Model):
         self.history = RunHistory(record_pairs)
         self.history.append(self, None)
         self.statuses: list[IssueStatus] = self._classify()
-        self.datacollector = self._make_datacollector()
+        self.datacollector = self._make_datacollector() if datacollector else None
         self.running = True
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     # -- Mesa plumbing ---------------------------------------------------------------------
     @property
@@ -216,7 +222,7 @@ class NegotiationModel(mesa.Model):
                 lambda a, k=k: float(a.model.positions[k, a.slot]) if a.model.active[k, a.slot] \
                 else None
             agent_reporters[f"move[{iid}]"] = \
-                lambda a, k=k: MoveKind(int(a.model.history.kind[-1][k, a.slot])).label
+                lambda a, k=k: MOVE_LABELS[int(a.model.history.kind[-1][k, a.slot])]
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
 
     def _add_actor(self, actor_id: str) -> Actor:
@@ -278,7 +284,8 @@ class NegotiationModel(mesa.Model):
         if t >= self.max_rounds or (self.stop == "auto" and t >= self._last_event_round
                                     and all(s.settled for s in self.statuses)):
             self.running = False
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def _classify(self) -> list[IssueStatus]:
         h = self.history

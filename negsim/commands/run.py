@@ -30,7 +30,8 @@ def main(args: argparse.Namespace) -> int:
     from .common import command_line, load_from_args, print_json
 
     scenario = load_from_args(args)
-    model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out))
+    model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out),
+                             datacollector=False)
     result = model.run()
     result.command = command_line(args)
     if args.out:

@@ -64,39 +64,75 @@ from .base import BargainingState, MoveKind, Param, RoundOutcome, Rule
 
 __all__ = ["RULE", "step", "init", "expected_utilities", "win_probabilities", "risk_exponents"]
 
-_CHUNK_ELEMENTS = 1 << 21  # bound on the (issues x voters x actors x actors) temporary
+class _LineGeometry:
+    """Where every voter lies relative to every pair's midpoint, for one set of positions.
 
-
-def _positive_sums(D: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``out[:, i, j] = sum_k w[:, k] * max(0, D[:, k, j] - D[:, k, i])``, chunked over voters k.
-
-    D: (m, n, n) indexed [issue, voter, actor]; w: (m, n) voter weights (0 for inactive voters).
+    On a line, voter ``k`` is nearer to ``i`` than to ``j`` exactly when it lies on ``i``'s side
+    of their midpoint. With the voters sorted by position, those voters are a prefix (``x_i <
+    x_j``) or a suffix (``x_i > x_j``) of the order; this object holds the order and, per pair,
+    how many voters lie at or below (``upto``) and strictly below (``below``) the midpoint.
+    It depends on positions only, so one round computes it once for both passes.
     """
-    m, n, _ = D.shape
-    out = np.zeros((m, n, n))
-    step = max(1, _CHUNK_ELEMENTS // max(1, m * n * n))
-    for k0 in range(0, n, step):
-        Dk = D[:, k0:k0 + step]                               # (m, kc, n)
-        diff = Dk[:, :, None, :] - Dk[:, :, :, None]          # [m, k, i, j] = D_kj - D_ki
-        np.maximum(diff, 0.0, out=diff)
-        out += np.einsum("mk,mkij->mij", w[:, k0:k0 + step], diff)
-    return out
+
+    def __init__(self, x: np.ndarray) -> None:
+        m, n = x.shape
+        self.order = np.argsort(x, axis=1, kind="stable")
+        xs = np.take_along_axis(x, self.order, axis=1)
+        mid = 0.5 * (x[:, :, None] + x[:, None, :])
+        self.upto = np.empty((m, n, n), dtype=np.intp)
+        self.below = np.empty((m, n, n), dtype=np.intp)
+        for k in range(m):  # searchsorted is one-dimensional: a loop over issues, not pairs
+            self.upto[k] = np.searchsorted(xs[k], mid[k], side="right")
+            self.below[k] = np.searchsorted(xs[k], mid[k], side="left")
+        self.lower = x[:, :, None] < x[:, None, :]
+        self.higher = x[:, :, None] > x[:, None, :]
+
+
+def _positive_sums(geo: _LineGeometry, D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``out[:, i, j] = sum_k w[:, k] * max(0, D[:, k, j] - D[:, k, i])`` in O(n^2 log n).
+
+    ``D[:, k, a]`` must increase with the distance ``|x_k - x_a|`` (the distance itself or its
+    normalised power), so the surviving terms are the voters on ``i``'s side of the midpoint
+    (see :class:`_LineGeometry`); prefix sums of ``w_k D_ka`` in position order give every pair
+    at once. Voters exactly at a midpoint contribute zero either way.
+    w: (m, n); D: (m, n, n) indexed [issue, voter, actor].
+    """
+    m, n = w.shape
+    wd = np.take_along_axis(w[:, :, None] * D, geo.order[:, :, None], axis=1)
+    prefix = np.zeros((m, n + 1, n))
+    np.cumsum(wd, axis=1, out=prefix[:, 1:])
+    total = prefix[:, n, :]
+
+    def gather(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """prefix[index[i, j], j] and prefix[index[i, j], i] for every pair (i, j)."""
+        at_j = np.take_along_axis(prefix, index, axis=1)
+        at_i = np.take_along_axis(prefix, index.transpose(0, 2, 1), axis=1).transpose(0, 2, 1)
+        return at_j, at_i
+
+    near_j, near_i = gather(geo.upto)
+    far_j, far_i = gather(geo.below)
+    left = near_j - near_i                                              # x_i < x_j: prefix
+    right = (total[:, None, :] - far_j) - (total[:, :, None] - far_i)   # x_i > x_j: suffix
+    out = np.where(geo.lower, left, np.where(geo.higher, right, 0.0))
+    return np.maximum(out, 0.0)
 
 
 def win_probabilities(x: np.ndarray, w: np.ndarray, active: np.ndarray, R: np.ndarray,
-                      r: np.ndarray, variant: str = "scholz") -> np.ndarray:
+                      r: np.ndarray, variant: str = "scholz",
+                      geometry: _LineGeometry | None = None) -> np.ndarray:
     """``P[:, i, j]``: probability that ``i`` beats ``j`` (see module docstring for variants).
 
     x, w, r: (m, n); active: (m, n) bool; R: (m,). Returns (m, n, n), zero where x_i = x_j or
-    either actor is inactive.
+    either actor is inactive. ``geometry`` may pass a precomputed :class:`_LineGeometry` of x.
     """
+    geo = geometry if geometry is not None else _LineGeometry(x)
     w = np.where(active, w, 0.0)
     dist = np.abs(x[:, :, None] - x[:, None, :])             # [m, k, a] = |x_k - x_a|
     if variant == "scholz":
         D = (dist / R[:, None, None]) ** r[:, :, None]
     else:
         D = dist
-    pos = _positive_sums(D, w)
+    pos = _positive_sums(geo, D, w)
     lin = np.einsum("mk,mka->ma", w, D)                      # sum_k w_k D_ka
     L = lin[:, None, :] - lin[:, :, None]                    # [i, j] = sum_k w_k (D_kj - D_ki)
     absum = np.maximum(2.0 * pos - L, 0.0)                   # sum_k w_k |D_kj - D_ki|
@@ -108,8 +144,7 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, active: np.ndarray, R: np.nd
         num = pos if variant == "literal" else np.maximum(L, 0.0)
         P = num / np.where(absum > 0, absum, 1.0)
     P = np.clip(P, 0.0, 1.0)
-    same = x[:, :, None] == x[:, None, :]
-    return np.where(pair & ~same, P, 0.0)
+    return np.where(pair & (geo.lower | geo.higher), P, 0.0)
 
 
 def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, R: np.ndarray,
@@ -193,9 +228,10 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
     mu = weighted_median(x, w, act) if q != 1.0 else np.zeros(m)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
 
+    geo = _LineGeometry(x)
     if params["risk"] == "two_pass":
         ones = np.ones((m, n))
-        P1 = win_probabilities(x, w, act, R, ones, variant)
+        P1 = win_probabilities(x, w, act, R, ones, variant, geo)
         E1 = expected_utilities(x, s, P1, R, 1.0, mu, q)
         security = np.where(pair, E1, 0.0).sum(axis=1)            # sum over challengers j
         r = risk_exponents(security, act)
@@ -203,7 +239,7 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
         security = np.zeros((m, n))
         r = np.ones((m, n))
 
-    P = win_probabilities(x, w, act, R, r, variant)
+    P = win_probabilities(x, w, act, R, r, variant, geo)
     E_own = expected_utilities(x, s, P, R, r[:, :, None], mu, q)       # [i, j] = E^i(U_ij), r_i
     E_tgt = expected_utilities(x, s, P, R, r[:, None, :], mu, q)       # [j, i] = E^j(U_ji), r_i
     Eij = E_own
@@ -211,7 +247,7 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
 
     xi = x[:, :, None]
     xj = x[:, None, :]
-    valid = pair & (xi != xj)
+    valid = pair & (geo.lower | geo.higher)
     conf = valid & (Eji > Eij) & (Eij > 0)
     yielding = valid & (Eji > 0) & (Eij < 0)
     comp = yielding & (Eji > np.abs(Eij))
