@@ -12,8 +12,21 @@ import importlib
 import os
 import sys
 
-#: Command modules (negsim.commands.<name>), each with ``register(subparsers)`` and ``main(args)``.
-COMMANDS = ["run", "validate", "models"]
+#: Preferred order of commands in --help. Every module in negsim/commands (except ``common``)
+#: with a ``register(subparsers)`` function is a command; modules not named here come after, so
+#: a new command is one new module.
+ORDER = ["run", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
+         "analyze", "backtest"]
+
+
+def command_modules() -> list[str]:
+    """Command module names, found without importing them."""
+    import pkgutil
+    from pathlib import Path
+
+    found = [m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "commands")])
+             if m.name not in ("common", "__init__") and not m.name.startswith("_")]
+    return [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"negsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        module = importlib.import_module(f"negsim.commands.{name.replace('-', '_')}")
+    for name in command_modules():
+        module = importlib.import_module(f"negsim.commands.{name}")
         module.register(sub)
     return parser
 

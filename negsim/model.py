@@ -164,7 +164,9 @@ class NegotiationModel(mesa.Model):
         if problems:
             raise InputError(problems)
         if self.rule.one_shot:
+            # a forecast rule has one round by definition, so a status holds after one round
             self.max_rounds = 1
+            self.patience = 1
 
         arrays = scenario.arrays()
         self.issue_ids = arrays.issue_ids
@@ -176,6 +178,7 @@ class NegotiationModel(mesa.Model):
         self.capability = arrays.capability.copy()
         self.active = arrays.active.copy()
         self.low, self.high = arrays.low, arrays.high
+        self.status_quo = arrays.status_quo
         self._has_stance = np.array([[iid in scenario.actor_spec(aid).issues
                                       for aid in self.actor_ids] for iid in self.issue_ids],
                                     dtype=bool).reshape(len(self.issue_ids), len(self.actor_ids))
@@ -234,7 +237,8 @@ class NegotiationModel(mesa.Model):
 
     def _state(self, t: int) -> BargainingState:
         return BargainingState(self.positions, self.salience, self.capability, self.active,
-                               self.low, self.high, t, getattr(self, "_memo", {}))
+                               self.low, self.high, t, getattr(self, "_memo", {}),
+                               self.status_quo)
 
     # -- one round --------------------------------------------------------------------------
     def _apply_events(self, t: int) -> np.ndarray:

@@ -76,6 +76,8 @@ class IssueSpec(_Spec):
     ends: Ends | None = None
     #: Labelled intermediate points of the scale, e.g. ``{50: "status quo"}``.
     anchors: dict[float, str] = {}
+    #: Where the issue stands if no agreement is reached (the reversion point), if known.
+    status_quo: Finite | None = None
     notes: str = ""
 
     @property
@@ -234,6 +236,7 @@ class ScenarioArrays:
     active: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    status_quo: np.ndarray   #: (m,), NaN where the scenario gives none
 
     @classmethod
     def from_scenario(cls, sc: Scenario) -> "ScenarioArrays":
@@ -256,7 +259,9 @@ class ScenarioArrays:
                     act[k, i] = present
         low = np.array([sc.issues[i].scale.low for i in issue_ids], dtype=float)
         high = np.array([sc.issues[i].scale.high for i in issue_ids], dtype=float)
-        return cls(issue_ids, actor_ids, pos, sal, cap, act, low, high)
+        sq = np.array([np.nan if sc.issues[i].status_quo is None else sc.issues[i].status_quo
+                       for i in issue_ids], dtype=float)
+        return cls(issue_ids, actor_ids, pos, sal, cap, act, low, high, sq)
 
 
 # ------------------------------------------------------------------------------------------
@@ -356,6 +361,10 @@ def validate_document(doc: Document) -> Scenario:
             problems.append(doc.problem(("issues", iid, "scale"), "scale low must be below high",
                                         f"{spec.scale.low:g}..{spec.scale.high:g}"))
             continue
+        if spec.status_quo is not None and not spec.scale.low <= spec.status_quo <= spec.scale.high:
+            problems.append(doc.problem(("issues", iid, "status_quo"), "status quo lies off the "
+                                        f"issue's scale {spec.scale.low:g}-{spec.scale.high:g}",
+                                        spec.status_quo))
         for point in spec.anchors:
             if not spec.scale.low <= point <= spec.scale.high:
                 problems.append(doc.problem(("issues", iid, "anchors", str(point)),

@@ -19,6 +19,9 @@ __all__ = ["register", "get_rule", "rule_names", "all_rules", "UnknownRule"]
 #: Built-in rule name -> module that defines and registers it.
 _BUILTIN: dict[str, str] = {
     "eum": "negsim.rules.eum",
+    "compromise": "negsim.rules.baselines",
+    "median": "negsim.rules.baselines",
+    "nash": "negsim.rules.baselines",
 }
 
 _REGISTRY: dict[str, "Rule"] = {}

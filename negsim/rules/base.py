@@ -102,6 +102,8 @@ class BargainingState:
     high: np.ndarray        #: (m,) scale maximum per issue
     round: int              #: the round being played, 1-based
     memo: dict[str, Any] = field(default_factory=dict)  #: per-run memory owned by the rule
+    #: (m,) reversion point of each issue if no agreement is reached; NaN where unknown
+    status_quo: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
