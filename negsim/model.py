@@ -202,6 +202,7 @@ class NegotiationModel(mesa.Model):
         self.statuses: list[IssueStatus] = self._classify()
         self.datacollector = self._make_datacollector() if datacollector else None
         self.running = True
+        self.rule_finished = False
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
@@ -285,8 +286,10 @@ class NegotiationModel(mesa.Model):
         self.positions[:] = np.where(self.active, new, self.positions)
         self.history.append(self, outcome, start)
         self.statuses = self._classify()
+        self.rule_finished = bool(outcome.finished)
         if t >= self.max_rounds or (self.stop == "auto" and t >= self._last_event_round
-                                    and all(s.settled for s in self.statuses)):
+                                    and (self.rule_finished
+                                         or all(s.settled for s in self.statuses))):
             self.running = False
         if self.datacollector is not None:
             self.datacollector.collect(self)

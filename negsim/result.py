@@ -100,6 +100,7 @@ class RunResult:
         return cls(
             scenario=model.case, rule=model.rule.name, params=dict(model.params), seed=model.seed,
             settings={"max_rounds": model.max_rounds, "stop": model.stop,
+                      "rule_finished": model.rule_finished,
                       "tolerance": model.tolerance, "move_tolerance": model.move_tolerance,
                       "patience": model.patience},
             issue_ids=list(model.issue_ids), actor_ids=list(model.actor_ids),

@@ -126,6 +126,9 @@ class RoundOutcome:
     partner: np.ndarray
     actor_info: dict[str, np.ndarray] = field(default_factory=dict)
     pair_info: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The rule's own stopping rule says the run is over (honoured with ``stop="auto"``; a rule
+    #: such as KTAB's SMP has one). negsim's convergence statuses are still computed as usual.
+    finished: bool = False
 
 
 StepFn = Callable[[BargainingState, Mapping[str, Any], np.random.Generator], RoundOutcome]
