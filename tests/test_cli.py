@@ -118,7 +118,7 @@ def test_broken_scenario_exits_2_with_field_messages_and_writes_nothing(tmp_path
     (["run", str(NATO), "--param", "q=2"], "--set: model.params.q: must be <= 1 (got 2)"),
     (["run", str(NATO), "--rounds", "0"], "--set: model.max_rounds: must be greater than or equal"),
     (["validate", str(NATO), "--set", "actors.germany.issues.I6.salience=170"],
-     "actors.germany.issues.I6.salience: salience must be within 0-100"),
+     "actors.germany.issues.I6.salience: salience must be within 0-1"),
     (["models", "nope"], "models: unknown rule"),
 ])
 def test_input_errors_exit_2_without_traceback(args, fragment):

@@ -130,6 +130,8 @@ def main() -> None:
       "# capability_2021.csv). Edit the pack and regenerate rather than editing numbers here.\n"
       "#\n"
       "# JUDGMENT CALLS (read before citing a forecast):\n"
+      "# - Saliences are on 0-1 (the pack's 0-100 values divided by 100), so\n"
+      "#   --set actors.germany.issues.I6.salience=0.9 means 90%.\n"
       "# - Every salience, and the conversion of every stance to a 0-100 number, is the analyst's\n"
       "#   judgment, even where the direction of a stance is documented. Each actor's `flag` says\n"
       "#   how well its stance is sourced: S = direction documented in the cited sources;\n"
@@ -165,7 +167,7 @@ def main() -> None:
         w(f"    - key: {key}\n      citation: {q(text)}\n")
         if urls:
             w("      urls:\n" + "".join(f"        - {u}\n" for u in urls))
-    w("\nsalience_scale: percent   # saliences below are 0-100\n\n")
+    w("\nsalience_scale: unit   # saliences are the pack's 0-100 values divided by 100\n\n")
     w("issues:\n")
     for iid, name, short, low, high, anchors, desc in ISSUES:
         w(f"  {iid}:\n    name: {q(name)}\n    short: {q(short)}\n")
@@ -187,7 +189,7 @@ def main() -> None:
         for col in cols:
             iid = col.split("_")[0]
             w(f"      {iid}: {{position: {float(row[col + '_pos']):g}, "
-              f"salience: {float(row[col + '_sal']):g}}}\n")
+              f"salience: {float(row[col + '_sal']) / 100:g}}}\n")
     w("\nmodel:\n  rule: eum\n  max_rounds: 100\n  stop: auto\n  tolerance: 0.01\n"
       "  patience: 3\n  seed: 20220112\n")
 
