@@ -60,8 +60,8 @@ def _direction_changes(series: np.ndarray, tol: float) -> int:
 
 def classify(dispersion: np.ndarray, max_move: np.ndarray, tolerance: np.ndarray,
              move_tolerance: np.ndarray, patience: int, median: np.ndarray | None = None,
-             mean: np.ndarray | None = None, positions: np.ndarray | None = None
-             ) -> list[IssueStatus]:
+             mean: np.ndarray | None = None, positions: np.ndarray | None = None,
+             detail: bool = True) -> list[IssueStatus]:
     """Classify every issue from its per-round records.
 
     dispersion, max_move, median, mean: (T+1, m), round 0 first (``max_move[0]`` is ignored);
@@ -81,9 +81,11 @@ def classify(dispersion: np.ndarray, max_move: np.ndarray, tolerance: np.ndarray
             out.append(IssueStatus(CONSENSUS, int(T - run_calm[k] + 1)))
         elif run_still[k] >= patience:
             out.append(IssueStatus(DEADLOCK, int(T - run_still[k])))
-        else:
+        elif detail:
             out.append(IssueStatus(UNSETTLED, None, _how_unsettled(
                 k, T, median, mean, positions, float(np.asarray(move_tolerance)[k]))))
+        else:
+            out.append(IssueStatus(UNSETTLED, None))
     return out
 
 

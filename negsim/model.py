@@ -199,6 +199,11 @@ class NegotiationModel(mesa.Model):
         self._memo = (self.rule.init(self._state(0), self.params) if self.rule.init else {})
         self.history = RunHistory(record_pairs)
         self.history.append(self, None)
+        # Exact repeats of the whole state, for reusing outcomes (see Rule.markov).
+        self._reuse = (self.rule.markov and not self.rule.stochastic)
+        self._seen: dict[bytes, int] = {}
+        self._period: int | None = None
+        self._remember_state(0)
         self.statuses: list[IssueStatus] = self._classify()
         self.datacollector = self._make_datacollector() if datacollector else None
         self.running = True
@@ -273,11 +278,31 @@ class NegotiationModel(mesa.Model):
             self.history.events.append((t, ev.describe()))
         return self.positions.copy()
 
+    def _remember_state(self, t: int) -> None:
+        """Note the state after round t; if it repeats the state after round s, every later
+        round t + k has the outcome of round s + k (the rule is deterministic and Markov and no
+        event remains), so those outcomes are reused from the records."""
+        if not self._reuse or self._period is not None or t < self._last_event_round:
+            return
+        key = np.where(self.active, self.positions, 0.0).tobytes() + self.active.tobytes()
+        s = self._seen.setdefault(key, t)
+        if s != t:
+            self._period = t - s
+
+    def _recorded_outcome(self, t: int) -> RoundOutcome:
+        h, s = self.history, t - self._period  # type: ignore[operator]
+        return RoundOutcome(positions=h.positions[s], kind=h.kind[s], partner=h.partner[s],
+                            actor_info={k: v[s] for k, v in h.actor_info.items()},
+                            pair_info={k: v[s] for k, v in h.pair_info.items()})
+
     def step(self) -> None:
         """One bargaining round: events, the rule's simultaneous moves, records, convergence."""
         t = self.round
         start = self._apply_events(t)
-        outcome = self.rule.step(self._state(t), self.params, self.rng)
+        if self._period is not None:
+            outcome = self._recorded_outcome(t)
+        else:
+            outcome = self.rule.step(self._state(t), self.params, self.rng)
         new = np.clip(np.asarray(outcome.positions, dtype=float), self.low[:, None],
                       self.high[:, None])
         if not np.all(np.isfinite(new[self.active])):
@@ -285,6 +310,7 @@ class NegotiationModel(mesa.Model):
                                      f"in round {t}")
         self.positions[:] = np.where(self.active, new, self.positions)
         self.history.append(self, outcome, start)
+        self._remember_state(t)
         self.statuses = self._classify()
         self.rule_finished = bool(outcome.finished)
         if t >= self.max_rounds or (self.stop == "auto" and t >= self._last_event_round
@@ -296,8 +322,10 @@ class NegotiationModel(mesa.Model):
 
     def _classify(self) -> list[IssueStatus]:
         h = self.history
+        # Only the trailing `patience` rounds decide a status; `since` needs the whole run only
+        # for settled issues, and how unsettled issues move is described at the end.
         return classify(np.array(h.dispersion), np.array(h.max_move), self._tol, self._move_tol,
-                        self.patience, np.array(h.median), np.array(h.mean))
+                        self.patience, detail=False)
 
     def run(self) -> "RunResult":
         """Step until the stopping rule says so; return the :class:`~negsim.result.RunResult`."""

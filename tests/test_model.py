@@ -16,7 +16,7 @@ from negsim.agents import Actor
 from negsim.errors import InputError
 from negsim.scenario import scenario_from_dict
 
-from .conftest import EMISSION, NATO
+from .conftest import DATA, EMISSION, NATO
 
 
 def small_case(events=(), max_rounds=6, stop="never"):
@@ -159,3 +159,39 @@ def test_rng_default_is_the_scenario_seed():
     model = NegotiationModel(case=NATO)
     assert model.seed == 20220112
     assert NegotiationModel(case=NATO, rng=5).seed == 5
+
+
+def _without_reuse(**kwargs):
+    model = NegotiationModel(**kwargs)
+    model._reuse = False
+    return model
+
+
+@pytest.mark.parametrize("case, kwargs", [
+    (NATO, {"max_rounds": 60, "stop": "never"}),
+    (DATA / "eum" / "argentina.csv", {"max_rounds": 70, "stop": "never"}),
+    (DATA / "eum" / "iran2013.csv", {"max_rounds": 30, "stop": "never", "rule_params": {"q": 0.5}}),
+])
+def test_reusing_a_repeated_rounds_outcome_changes_nothing(case, kwargs):
+    """A deterministic Markov rule whose state repeats reuses the recorded outcomes; the run is
+    bit-identical to recomputing every round."""
+    fast = NegotiationModel(case=case, record_pairs=True, **kwargs)
+    slow = _without_reuse(case=case, record_pairs=True, **kwargs)
+    a, b = fast.run(), slow.run()
+    assert fast._period is not None            # the shortcut was actually taken
+    assert a.to_dict() == b.to_dict()
+    np.testing.assert_array_equal(a.positions, b.positions)
+    np.testing.assert_array_equal(a.kind, b.kind)
+    for name in a.actor_info:
+        np.testing.assert_array_equal(a.actor_info[name], b.actor_info[name])
+    for name in a.pair_info:
+        np.testing.assert_array_equal(a.pair_info[name], b.pair_info[name])
+
+
+def test_no_reuse_before_the_last_event():
+    events = [{"round": 9, "actor": "b", "issue": "I1", "position": 12}]
+    fast = NegotiationModel(case=small_case(events, max_rounds=14))
+    slow = _without_reuse(case=small_case(events, max_rounds=14))
+    a, b = fast.run(), slow.run()
+    np.testing.assert_array_equal(a.positions, b.positions)
+    assert min(fast._seen.values(), default=9) >= 9

@@ -154,6 +154,11 @@ class Rule:
     single_issue: bool = False
     #: True for forecast rules with no dynamics: one round gives the outcome.
     one_shot: bool = False
+    #: True if, once no events remain, a round's outcome depends only on the state arrays at its
+    #: start (positions, saliences, capabilities, participation): then a deterministic run whose
+    #: state repeats an earlier one can reuse that round's recorded outcome instead of
+    #: recomputing it, with bit-identical results.
+    markov: bool = False
     #: Names of ``actor_info`` entries and what they mean, for docs and table columns.
     actor_info: tuple[tuple[str, str], ...] = ()
     pair_info: tuple[tuple[str, str], ...] = ()

@@ -303,6 +303,9 @@ RULE = register(Rule(
     stochastic=False,
     multidimensional=False,
     single_issue=False,
+    # Without events positions only move toward existing positions, so the spread never grows
+    # and the range R (the rule's only memory) stays fixed: a round depends on its start state.
+    markov=True,
     params=(
         Param("probability", "scholz",
               "Win probability: 'scholz' (voters' own risk exponents, denominator over all "
