@@ -22,6 +22,7 @@ _BUILTIN: dict[str, str] = {
     "compromise": "negsim.rules.baselines",
     "median": "negsim.rules.baselines",
     "nash": "negsim.rules.baselines",
+    "smp": "negsim.rules.smp",
 }
 
 _REGISTRY: dict[str, "Rule"] = {}
