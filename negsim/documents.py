@@ -188,6 +188,10 @@ def _infer_scale(values: list[float]) -> dict[str, float]:
 
 
 def _read_csv(text: str, name: str) -> Document:
+    from .ktab import is_ktab_csv, read_ktab_csv  # KTAB's SMP layout: see negsim/ktab.py
+
+    if is_ktab_csv(text):
+        return read_ktab_csv(text, name)
     rows = _sniff_rows(text)
     numbered = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     if not numbered:
