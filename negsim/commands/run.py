@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pairs", action="store_true",
                    help="also record the rule's pairwise diagnostics every round (for the "
                         "expected-utility rule: every actor's view of every other; with --out)")
+    p.add_argument("--plot", action="store_true",
+                   help="also draw every chart from the stored records into DIR/figures "
+                        "(needs --out; see 'negsim plot')")
     p.set_defaults(handler=main)
 
 
@@ -29,6 +32,11 @@ def main(args: argparse.Namespace) -> int:
     from ..model import NegotiationModel
     from .common import command_line, load_from_args, print_json
 
+    if getattr(args, "plot", False) and not args.out:
+        from ..errors import InputError, Problem
+
+        raise InputError([Problem("--plot", "", "needs --out DIR: charts are drawn from the "
+                                  "run's stored records (DIR/figures)")])
     scenario = load_from_args(args)
     model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out),
                              datacollector=False)
@@ -36,6 +44,15 @@ def main(args: argparse.Namespace) -> int:
     result.command = command_line(args)
     if args.out:
         result.save(args.out)
+    if getattr(args, "plot", False):
+        from .common import note
+        from .plot import plot_run_dir
+
+        notes: list[str] = []
+        figures = plot_run_dir(args.out, notes)
+        for line in notes:
+            note(line)
+        note(f"wrote {len(figures)} figures to {args.out}/figures/")
     if args.json:
         doc = result.to_dict()
         if args.explain:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["plot_convergence", "plot_small_multiples", "plot_final_strip", "plot_quadrant",
            "plot_comparison", "load_comparison", "is_compare_dir", "view_from", "view_region",
-           "default_focal", "issue_order", "save_figure", "FORMATS"]
+           "default_focal", "issue_order", "save_figure", "load_run", "FORMATS"]
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -40,3 +40,30 @@ def save_figure(fig: "Figure", path: str | Path, dpi: int = 150) -> Path:
             "pdf": {"Creator": "negsim"}}.get(path.suffix.lstrip(".").lower())
     fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.12, metadata=meta)
     return path
+
+
+def load_run(directory: str | Path):
+    """Read a run directory (``negsim run FILE --out DIR``) for charting; a missing or broken
+    directory is an :class:`~negsim.errors.InputError`, not a traceback."""
+    import json
+
+    from ..errors import InputError, Problem
+    from ..result import RunResult
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise InputError([Problem(str(d), "", "no such run directory")])
+    if not (d / "summary.json").is_file():
+        if is_compare_dir(d):
+            raise InputError([Problem(str(d), "", "is a compare directory (compare.json), not "
+                                      "a run directory; its models' runs are in "
+                                      f"{d}/<model>/")])
+        raise InputError([Problem(str(d), "", "not a run directory (no summary.json); write "
+                                  "one with: negsim run FILE --out DIR")])
+    try:
+        return RunResult.load(d)
+    except InputError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InputError([Problem(str(d), "", "cannot read the run records "
+                                  f"({type(exc).__name__}: {exc})")]) from None
