@@ -731,7 +731,12 @@ def backtest_scenario(scenario: "Scenario | str | Path", outcomes: str | Path,
         problems.extend(exc.problems)
     if problems or sc is None:
         raise InputError(problems)
-    runs = resolve_models(models, params, rounds or sc.model.max_rounds, stop or sc.model.stop)
+    # the scenario's own rule keeps the file's parameters unless --param says otherwise
+    merged = {k: dict(v) for k, v in (params or {}).items()}
+    if any((m.name if isinstance(m, ModelRun) else str(m).strip()) == sc.model.rule
+           for m in models):
+        merged[sc.model.rule] = {**sc.model.params, **merged.get(sc.model.rule, {})}
+    runs = resolve_models(models, merged, rounds or sc.model.max_rounds, stop or sc.model.stop)
     targets = read_outcomes(outcomes, sc)
     case = Case(Path(sc.source).stem or "scenario", sc, tuple(targets))
     scored = {t.issue for t in targets}

@@ -311,11 +311,13 @@ class DeuData:
                 return None
             table = (_weights or _council_weights())[regime[1]]
             base = {a: table.get(ACTORS.get(a, (a, None))[1] or "", 0.0) for a in members}
+            # the largest member state of the regime, whether or not the file has its column
+            base[""] = max(table.values())
         elif options.source == "equal":
             base = {a: 1.0 for a in self.actors}
         else:  # pragma: no cover - guarded by the command line and by Capabilities' type
             raise ValueError(options.source)
-        largest = max((base.get(a, 0.0) for a in members), default=1.0)
+        largest = max([base.get(a, 0.0) for a in members] + [base.get("", 0.0)], default=1.0)
         caps: dict[str, float] = {}
         for actor in issue.stances:
             share = options.share(actor, issue.procedure) if actor in INSTITUTIONS else None
