@@ -82,6 +82,7 @@ STATE_TRANSITIONS = ("Deterministic", "Stochastic")
 MIN_CHALLENGE_COALITION = 1e-10   # principals' coalitions start here in the targeting step
 MIN_GAIN = 1e-5                   # smallest expected gain worth a challenge
 POSITION_TOLERANCE = 1e-3         # two positions are "the same" within this (0-1 units)
+TIE = 1e-12                       # relative gap below which the best options count as tied
 _BLOCK = 1 << 20                  # elements per temporary in the O(N^3) passes
 
 
@@ -264,8 +265,10 @@ def best_targets(a: Assessment, weight: np.ndarray, total_sal: np.ndarray,
     G[ii, jj] = gain
     Pm[ii, jj] = prob
     worth = np.where(G > MIN_GAIN, G, -np.inf)
-    target = np.argmax(worth, axis=1)
-    has = np.isfinite(worth[np.arange(N), target])
+    best = worth.max(axis=1, keepdims=True)
+    has = np.isfinite(best[:, 0])
+    # the first of the best (equal within rounding: equivalent targets tie exactly in theory)
+    target = np.argmax(worth >= best - TIE * np.maximum(1.0, np.abs(best)), axis=1)
     target = np.where(has, target, -1)
     safe = np.maximum(target, 0)
     return target, np.where(has, Pm[np.arange(N), safe], np.nan), \
@@ -369,8 +372,10 @@ def resolve(x: np.ndarray, act: np.ndarray, sal: np.ndarray, cap: np.ndarray,
         pts = np.concatenate([bargains.pos_init, bargains.pos_rcvr])
         pts_act = np.concatenate([act[bargains.init], act[bargains.rcvr]])
         ub = utility(distances(x, sal, pts, pts_act), a.risk[:, None])  # (N, 2B)
-        rating = (base[:, None] - a.own[:, bargains.init] - a.own[:, bargains.rcvr]
-                  + ub[:, :B] + ub[:, B:]) / N                           # (N, B)
+        # the status quo plus the change the bargain brings: exactly the status quo for an
+        # actor indifferent to it, and symmetric in the two principals
+        change = (ub[:, :B] + ub[:, B:]) - (a.own[:, bargains.init] + a.own[:, bargains.rcvr])
+        rating = base[:, None] / N + change / N                          # (N, B)
     else:
         rating = np.zeros((N, 0))
     sq_rating = base / N
@@ -405,7 +410,7 @@ def resolve(x: np.ndarray, act: np.ndarray, sal: np.ndarray, cap: np.ndarray,
             m = int(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"))
             m = min(m, p.shape[0] - 1)
         else:
-            m = int(np.argmax(p))
+            m = int(np.argmax(p >= p.max() * (1.0 - TIE)))
         chosen_p[k] = p[m]
         choice[k] = -1 if m == 0 else members[k][m - 1]
     return choice, chosen_p
