@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .documents import Document, PathT, apply_overrides, read_document
 from .errors import InputError, Problem
@@ -163,6 +163,12 @@ class Scenario(_Spec):
     model: ModelSpec = ModelSpec()
     events: list[EventSpec] = []
     source: str = "<memory>"
+    _salience_unit: float = PrivateAttr(default=1.0)
+
+    @property
+    def salience_unit(self) -> float:
+        """What a salience of 1 (0-1 scale) was written as in the source: 1 or 100."""
+        return self._salience_unit
 
     # -- identities ------------------------------------------------------------------------
     @property
@@ -572,7 +578,7 @@ def validate_document(doc: Document) -> Scenario:
             d["add"] = {**norm_actor(ev.add), "id": ev.add.id}
         norm_events.append(d)
     assert meta is not None
-    return Scenario.model_validate({
+    scenario = Scenario.model_validate({
         "metadata": meta.model_dump(),
         "issues": {k: v.model_dump() for k, v in issues.items()},
         "actors": {k: norm_actor(v) for k, v in actors.items()},
@@ -580,6 +586,8 @@ def validate_document(doc: Document) -> Scenario:
         "events": norm_events,
         "source": doc.name,
     })
+    scenario._salience_unit = unit
+    return scenario
 
 
 def _coerce_meta(meta: Any) -> Any:

@@ -1,0 +1,326 @@
+"""Running a sweep: validate everything first, then stream runs through an executor into the
+store, resumable at any point.
+
+Every run is independent and fully described by its task (scenario document, overrides, seed),
+so the same sweep gives identical rows in-process, on a process pool or on a dask cluster. A
+run that raises (or exceeds the optional time limit) is recorded with status ``failed`` and its
+error; the others go on.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..documents import Document, apply_overrides
+from ..errors import InputError, Problem
+from .design import Design
+from .params import ORIGIN, Factor, Fixed, parse_params
+from .store import RESULT_COLUMNS, SweepStore
+
+__all__ = ["run_sweep", "run_one", "RunTimeout", "validate_design", "TRAJECTORIES"]
+
+TRAJECTORIES = ("issues", "actors")
+
+
+class RunTimeout(Exception):
+    pass
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+def _scenario_for(base: dict[str, Any], name: str, overrides: dict[str, Any]):
+    from ..scenario import validate_document
+
+    doc = Document(copy.deepcopy(base), name, "yaml")
+    doc.problems.extend(apply_overrides(doc, overrides, origin=ORIGIN))
+    return validate_document(doc)
+
+
+def run_one(base: dict[str, Any], name: str, overrides: dict[str, Any], seed: int,
+            time_limit: float | None = None):
+    """Run the scenario ``base`` (plain file data) with ``overrides``; return the RunResult."""
+    from ..model import NegotiationModel
+
+    scenario = _scenario_for(base, name, overrides)
+    model = NegotiationModel(case=scenario, rng=seed, datacollector=False)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    while model.running:
+        model.step()
+        if deadline is not None and model.running and time.perf_counter() > deadline:
+            raise RunTimeout(f"exceeded the time limit of {time_limit:g} s after round "
+                             f"{model.round}")
+    return model.result()
+
+
+def _rows(result, meta: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for k, iid in enumerate(result.issue_ids):
+        st = result.statuses[k]
+        rows.append({**meta, "status": "ok", "error": None, "issue": iid,
+                     "issue_status": st.status, "converged_round": st.since,
+                     "forecast": float(result.median[-1, k]), "mean": float(result.mean[-1, k]),
+                     "initial_dispersion": float(result.dispersion[0, k]),
+                     "final_dispersion": float(result.dispersion[-1, k]),
+                     "rounds_run": result.rounds_run, "detail": st.detail or None, **record})
+    return rows
+
+
+def _trajectory_rows(result, run_id: int, mode: str) -> list[dict[str, Any]]:
+    import numpy as np
+
+    out = []
+    if mode == "issues":
+        for t in range(result.rounds_run + 1):
+            for k, iid in enumerate(result.issue_ids):
+                out.append({"run_id": run_id, "round": t, "issue": iid,
+                            "median": float(result.median[t, k]),
+                            "mean": float(result.mean[t, k]),
+                            "dispersion": float(result.dispersion[t, k])})
+    else:
+        tt, kk, ii = np.nonzero(result.active)
+        for t, k, i in zip(tt.tolist(), kk.tolist(), ii.tolist()):
+            out.append({"run_id": run_id, "round": t, "issue": result.issue_ids[k],
+                        "actor": result.actor_ids[i],
+                        "position": float(result.positions[t, k, i])})
+    return out
+
+
+def _run_batch(task: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """Worker entry point: run a batch of runs, catching each run's failure."""
+    rows: list[dict] = []
+    traj: list[dict] = []
+    for run in task["runs"]:
+        meta = {"run_id": run["run_id"], "row": run["row"], "replication": run["replication"],
+                "seed": run["seed"]}
+        try:
+            result = run_one(task["base"], task["name"], run["overrides"], run["seed"],
+                             task["time_limit"])
+        except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
+            message = str(exc).strip().splitlines()
+            text = f"{type(exc).__name__}: {message[0] if message else ''}"
+            if isinstance(exc, InputError):
+                text = "InputError: " + "; ".join(p.format() for p in exc.problems)
+            rows.append({**meta, "status": "failed", "error": text[:2000], "issue": None,
+                         "issue_status": None, "converged_round": None, "forecast": None,
+                         "mean": None, "initial_dispersion": None, "final_dispersion": None,
+                         "rounds_run": None, "detail": None, **run["record"]})
+            continue
+        rows.extend(_rows(result, meta, run["record"]))
+        if task["trajectories"]:
+            traj.extend(_trajectory_rows(result, run["run_id"], task["trajectories"]))
+    return rows, traj
+
+
+# -- validation before anything runs --------------------------------------------------------------
+
+def validate_design(base: Document, factors: list[Factor], fixed: list[Fixed]) -> None:
+    """Apply every factor's extreme values (and every level) to the scenario and validate, so
+    unknown paths and out-of-range values are reported before the first run."""
+    from ..scenario import validate_document
+
+    probes: list[dict[str, Any]] = []
+    fixed_over = {x.path: x.value for x in fixed}
+    lows, highs = dict(fixed_over), dict(fixed_over)
+    for f in factors:
+        if f.kind == "noise":
+            continue  # noise is clipped to the field's valid range by construction
+        if f.kind == "levels":
+            for level in f.levels:
+                probes.append({**fixed_over, **f.overrides(level)})
+            continue
+        lows.update(f.overrides(f.low))
+        highs.update(f.overrides(f.high))
+    probes = [lows, highs] + probes
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for over in probes:
+        doc = Document(copy.deepcopy(base.data), base.name, "yaml")
+        doc.problems.extend(apply_overrides(doc, over, origin=ORIGIN))
+        try:
+            validate_document(doc)
+        except InputError as exc:
+            for p in exc.problems:
+                key = p.format()
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(p)
+    if problems:
+        raise InputError(problems)
+
+
+# -- the driver -------------------------------------------------------------------------------------
+
+def _arrow_schema(factors: list[Factor], trajectories: str | None):
+    import pyarrow as pa
+
+    fields = [pa.field(name, pa.from_numpy_dtype(_np(t)) if t != "string" else pa.string())
+              for name, t in RESULT_COLUMNS]
+    for f in factors:
+        if f.kind == "levels" and not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                          for v in f.levels):
+            fields.append(pa.field(f.name, pa.string()))
+        else:
+            fields.append(pa.field(f.name, pa.float64()))
+    traj = None
+    if trajectories == "issues":
+        traj = pa.schema([("run_id", pa.int64()), ("round", pa.int64()), ("issue", pa.string()),
+                          ("median", pa.float64()), ("mean", pa.float64()),
+                          ("dispersion", pa.float64())])
+    elif trajectories == "actors":
+        traj = pa.schema([("run_id", pa.int64()), ("round", pa.int64()), ("issue", pa.string()),
+                          ("actor", pa.string()), ("position", pa.float64())])
+    return pa.schema(fields), traj
+
+
+def _np(name: str):
+    import numpy as np
+
+    return np.dtype(name)
+
+
+def _record_value(f: Factor, v: Any) -> Any:
+    if f.kind == "levels" and not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                      for x in f.levels):
+        return str(v)
+    return float(v)
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
+              replications: int, seed: int, out: str, workers: int | None = None,
+              scheduler: str | None = None, dask_local: bool = False,
+              trajectories: str | None = None, time_limit: float | None = None,
+              chunk_size: int | None = None, progress: bool = False,
+              retry_failed: bool = False, command: str | None = None,
+              log: Any = None) -> SweepStore:
+    """Validate, then run every pending run of the sweep into the store at ``out``."""
+    import pyarrow as pa
+
+    from .. import __version__
+    from ..parallel import as_completed_bounded, default_workers, executor
+    from ..scenario import validate_document
+
+    problems: list[Problem] = []
+    if trajectories is not None and trajectories not in TRAJECTORIES:
+        problems.append(Problem("--trajectories", "", "must be issues or actors", trajectories))
+    if time_limit is not None and not time_limit > 0:
+        problems.append(Problem("--time-limit", "", "must be a positive number of seconds",
+                                time_limit))
+    if workers is not None and workers < 1:
+        problems.append(Problem("--workers", "", "must be at least 1", workers))
+    if problems:
+        raise InputError(problems)
+    scenario = validate_document(Document(copy.deepcopy(base.data), base.name, "yaml",
+                                          problems=list(base.problems)))
+    factors, fixed = parse_params(specs, base, scenario.salience_unit)
+    plan = Design(design, factors, fixed, samples, replications, seed)
+    validate_design(base, factors, fixed)
+
+    import yaml
+
+    scenario_yaml = yaml.safe_dump(base.data, sort_keys=False, allow_unicode=True, width=100)
+    spec = {"scenario": base.data, "params": list(specs), "design": design, "samples": samples,
+            "replications": replications, "seed": seed, "trajectories": trajectories,
+            "time_limit": time_limit}
+    manifest = {
+        "format": "negsim-sweep", "version": 1, "negsim": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command,
+        "scenario": {"file": base.name, "title": scenario.title,
+                     "sha256": hashlib.sha256(scenario_yaml.encode()).hexdigest()},
+        "rule": scenario.model.rule, "params": list(specs), **plan.describe(),
+        "trajectories": trajectories, "time_limit": time_limit,
+        "columns": [c for c, _ in RESULT_COLUMNS] + [f.name for f in factors],
+        "spec_hash": spec_hash(spec),
+    }
+    store = SweepStore(out)
+    with store.locked():
+        store.create(manifest, scenario_yaml)
+        store.tidy()
+        if retry_failed:
+            n = store.drop_failed()
+            if log and n:
+                log(f"{n} failed run{'s' if n != 1 else ''} will run again")
+        done = store.done_ids()
+        pending = plan.runs - len(done)
+        if pending <= 0:
+            return store
+        n_workers = workers or default_workers()
+        batch = max(1, min(25, pending // (n_workers * 16) or 1))
+        chunk = chunk_size or max(50, min(1000, pending // 20 or 1))
+        schema, traj_schema = _arrow_schema(factors, trajectories)
+        base_data = base.data
+
+        def tasks() -> Iterator[dict[str, Any]]:
+            runs = []
+            for run_id, row, rep, run_seed in plan.runs_iter(skip=done):
+                fields, record = plan.overrides(row)
+                record = {f.name: _record_value(f, record[f.name]) for f in factors}
+                runs.append({"run_id": run_id, "row": row, "replication": rep, "seed": run_seed,
+                             "overrides": fields, "record": record})
+                if len(runs) == batch:
+                    yield {"base": base_data, "name": base.name, "runs": runs,
+                           "time_limit": time_limit, "trajectories": trajectories}
+                    runs = []
+            if runs:
+                yield {"base": base_data, "name": base.name, "runs": runs,
+                       "time_limit": time_limit, "trajectories": trajectories}
+
+        bar = _progress(pending, progress)
+        buffer: list[dict] = []
+        traj_buffer: list[dict] = []
+        buffered_runs = 0
+        last_flush = time.monotonic()
+        part = store.next_part()
+
+        def flush() -> None:
+            nonlocal buffer, traj_buffer, buffered_runs, part, last_flush
+            if not buffered_runs:
+                return
+            buffer.sort(key=lambda r: (r["run_id"], r["issue"] or ""))
+            table = pa.Table.from_pylist(buffer, schema=schema)
+            traj = pa.Table.from_pylist(traj_buffer, schema=traj_schema) \
+                if traj_schema is not None else None
+            store.write_part(part, table, traj)
+            if log:
+                log(f"wrote results/part-{part:06d}.parquet ({buffered_runs} runs)")
+            part += 1
+            buffer, traj_buffer, buffered_runs = [], [], 0
+            last_flush = time.monotonic()
+
+        try:
+            with executor(n_workers, scheduler, dask_local) as pool:
+                for task, fut in as_completed_bounded(pool, _run_batch, tasks(),
+                                                      in_flight=2 * n_workers):
+                    rows, traj = fut.result()
+                    buffer.extend(rows)
+                    traj_buffer.extend(traj)
+                    buffered_runs += len(task["runs"])
+                    if bar is not None:
+                        bar.update(len(task["runs"]))
+                    if buffered_runs >= chunk or time.monotonic() - last_flush > 60:
+                        flush()
+        except BaseException:
+            flush()  # keep every run that finished before the interruption
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        flush()
+    return store
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="run", dynamic_ncols=True, smoothing=0.05, file=sys.stderr)
