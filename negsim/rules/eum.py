@@ -129,7 +129,9 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, active: np.ndarray, R: np.nd
     w = np.where(active, w, 0.0)
     dist = np.abs(x[:, :, None] - x[:, None, :])             # [m, k, a] = |x_k - x_a|
     if variant == "scholz":
-        D = (dist / R[:, None, None]) ** r[:, :, None]
+        D = dist / R[:, None, None]
+        if not np.all(r == 1.0):
+            D = D ** r[:, :, None]
     else:
         D = dist
     pos = _positive_sums(geo, D, w)
@@ -147,6 +149,46 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, active: np.ndarray, R: np.nd
     return np.where(pair & (geo.lower | geo.higher), P, 0.0)
 
 
+class _Utilities:
+    """The distance terms of one round's utilities, computed once and shared by both passes and
+    both perspectives. A power ``b**r`` is taken as ``exp(r log b)`` so the logarithms are
+    reused across exponents; with ``r = 1`` the utilities reduce to ``U_s = 2d``, ``U_f = -2d``,
+    ``U_sq = 0`` and no power is taken at all."""
+
+    def __init__(self, x: np.ndarray, R: np.ndarray, mu: np.ndarray, q: float) -> None:
+        Rb = R[:, None, None]
+        self.gap = np.abs(x[:, :, None] - x[:, None, :])
+        self.d = np.clip(self.gap / Rb, 0.0, 1.0)
+        self.q = q
+        with np.errstate(divide="ignore"):
+            self.log_near = np.log(0.5 - 0.5 * self.d)     # -inf at d = 1: exp(-inf) = 0
+            self.log_far = np.log(0.5 + 0.5 * self.d)
+            if q != 1.0:
+                to_mu = np.abs(x - mu[:, None])[:, :, None]
+                spread = np.clip(0.25 * (to_mu + self.gap) / Rb, 0.0, 0.5)
+                self.better = to_mu < self.gap                    # T = 1
+                self.log_bw = np.log(np.where(self.better, 0.5 - spread, 0.5 + spread))
+                self.spread = spread
+
+    def eu(self, s: np.ndarray, P: np.ndarray, r: np.ndarray | None) -> np.ndarray:
+        """``E[:, a, b]`` with exponent ``r`` (broadcasting against (m, n, n); None for 1)."""
+        sb = s[:, None, :]
+        if r is None:
+            u_s, u_f, u_sq = 2.0 * self.d, -2.0 * self.d, 0.0
+        else:
+            u_s = 2.0 - 4.0 * np.exp(r * self.log_near)
+            u_f = 2.0 - 4.0 * np.exp(r * self.log_far)
+            u_sq = 2.0 - 4.0 * np.exp(r * np.log(0.5))
+        eu = sb * (P * u_s + (1.0 - P) * u_f) + (1.0 - sb) * u_s - self.q * u_sq
+        if self.q != 1.0:
+            if r is None:
+                u_bw = np.where(self.better, 4.0 * self.spread, -4.0 * self.spread)
+            else:
+                u_bw = 2.0 - 4.0 * np.exp(r * self.log_bw)
+            eu = eu - (1.0 - self.q) * u_bw
+        return eu
+
+
 def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, R: np.ndarray,
                        r: np.ndarray | float, mu: np.ndarray, q: float) -> np.ndarray:
     """``E[:, a, b]``: a's expected utility of challenging b, computed with exponent ``r``.
@@ -154,21 +196,8 @@ def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, R: np.ndarra
     ``r`` broadcasts against (m, n, n): pass ``r[:, :, None]`` for the challenger's exponent or
     ``r[:, None, :]`` for the target's. ``s`` is (m, n) salience; the target's salience enters.
     """
-    Rb = R[:, None, None]
-    gap = np.abs(x[:, :, None] - x[:, None, :])
-    d = np.clip(gap / Rb, 0.0, 1.0)
-    u_s = 2.0 - 4.0 * (0.5 - 0.5 * d) ** r
-    u_f = 2.0 - 4.0 * (0.5 + 0.5 * d) ** r
-    u_sq = 2.0 - 4.0 * 0.5 ** np.asarray(r, dtype=float)
-    sb = s[:, None, :]
-    eu = sb * (P * u_s + (1.0 - P) * u_f) + (1.0 - sb) * u_s - q * u_sq
-    if q != 1.0:
-        to_mu = np.abs(x - mu[:, None])[:, :, None]
-        spread = np.clip(0.25 * (to_mu + gap) / Rb, 0.0, 0.5)
-        u_b = 2.0 - 4.0 * (0.5 - spread) ** r
-        u_w = 2.0 - 4.0 * (0.5 + spread) ** r
-        eu = eu - (1.0 - q) * np.where(to_mu < gap, u_b, u_w)
-    return eu
+    return _Utilities(x, R, mu, q).eu(s, P, None if np.isscalar(r) and r == 1.0
+                                      else np.asarray(r, dtype=float))
 
 
 def risk_exponents(security: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -229,10 +258,11 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
 
     geo = _LineGeometry(x)
+    util = _Utilities(x, R, mu, q)
     if params["risk"] == "two_pass":
         ones = np.ones((m, n))
         P1 = win_probabilities(x, w, act, R, ones, variant, geo)
-        E1 = expected_utilities(x, s, P1, R, 1.0, mu, q)
+        E1 = util.eu(s, P1, None)
         security = np.where(pair, E1, 0.0).sum(axis=1)            # sum over challengers j
         r = risk_exponents(security, act)
     else:
@@ -240,8 +270,8 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
         r = np.ones((m, n))
 
     P = win_probabilities(x, w, act, R, r, variant, geo)
-    E_own = expected_utilities(x, s, P, R, r[:, :, None], mu, q)       # [i, j] = E^i(U_ij), r_i
-    E_tgt = expected_utilities(x, s, P, R, r[:, None, :], mu, q)       # [j, i] = E^j(U_ji), r_i
+    E_own = util.eu(s, P, r[:, :, None])          # [i, j] = E^i(U_ij) with r_i
+    E_tgt = util.eu(s, P, r[:, None, :])          # [j, i] = E^j(U_ji) with r_i
     Eij = E_own
     Eji = E_tgt.transpose(0, 2, 1)                                     # [i, j] = E^j(U_ji), r_i
 
