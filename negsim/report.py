@@ -27,7 +27,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff;
        font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; overflow-wrap: anywhere; }
 h1 { font-size: 26px; line-height: 1.25; margin: 0 0 6px; }
 h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px;
      border-bottom: 1px solid var(--rule); }
@@ -41,6 +41,7 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 4
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--rule);
          vertical-align: top; }
 th { font-weight: 600; background: var(--panel); }
+td.nowrap { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff;
           font-weight: 600; font-size: 13px; white-space: nowrap; }
@@ -115,7 +116,8 @@ def _summary_table(result: "RunResult") -> str:
         rows.append(
             "<tr>"
             f"<td>{_e(issue_title(result, iid))}</td>"
-            f'<td><span class="status {_e(st.status)}">{_e(st.status)}</span>{detail}</td>'
+            f'<td class=nowrap><span class="status {_e(st.status)}">{_e(st.status)}</span>'
+            f"{detail}</td>"
             f'<td class=num>{"–" if st.since is None else st.since}</td>'
             f"<td class=num>{_num(result.median[-1, k])}</td>"
             f"<td class=hint>{_e(near)}</td>"
