@@ -28,6 +28,10 @@ _LAZY = {
     "InputError": ("negsim.errors", "InputError"),
     "run": ("negsim.api", "run"),
     "get_rule": ("negsim.rules", "get_rule"),
+    "compare": ("negsim.compare", "compare"),
+    "sweep": ("negsim.sweeps", "sweep"),
+    "experiment": ("negsim.sweeps", "experiment"),
+    "SweepStore": ("negsim.sweeps.store", "SweepStore"),
     "rule_names": ("negsim.rules", "rule_names"),
 }
 
