@@ -91,9 +91,14 @@ def print_summary(result) -> None:
 
     con = console()
     stop = result.settings["stop"]
-    why = ("all issues settled" if all(s.settled for s in result.statuses)
-           and result.rounds_run < result.settings["max_rounds"] else "round limit reached") \
-        if stop == "auto" else "fixed number of rounds"
+    if stop != "auto":
+        why = "fixed number of rounds"
+    elif result.settings.get("rule_finished"):
+        why = f"the {result.rule} rule's own stopping rule"
+    elif result.rounds_run < result.settings["max_rounds"]:
+        why = "all issues settled"
+    else:
+        why = "round limit reached"
     con.print(f"[bold]{result.scenario.title}[/bold]")
     con.print(f"model {result.rule}, seed {result.seed}, {result.rounds_run} rounds "
               f"(stop {stop}: {why}); forecast = capability x salience weighted median")
