@@ -247,18 +247,21 @@ def one_turn(X, S, cap, act, p, uniforms=None):
             a2 = base_ji - vm if vm < 0 else base_ji
             pin = a1 / (a1 + a2)
             pjn = 1.0 - pin
+            # m's utility of the three positions after each outcome, siding with i or with j
             commit = p["third_party_commit"]
-            if commit == "FullCommit":
-                wi_with, li_with = umi + umi + umi, umj + umj + umj
-                wi_alone, li_alone = umi + umi + umi, umj + umj + umj
-            elif commit == "SemiCommit":
-                wi_with, li_with = umi + umi + umm, umj + umj + umj
-                wi_alone, li_alone = umi + umi + umi, umj + umj + umm
-            else:
-                wi_with, li_with = umi + umi + umm, umj + umj + umm
-                wi_alone, li_alone = umi + umi + umm, umj + umj + umm
-            v = vote(rule, tot[m] * cap[m], pin * wi_with + pjn * li_with,
-                     pin * wi_alone + pjn * li_alone)
+            if commit == "FullCommit":    # losers and their allies adopt the winner's position
+                i_wins_with_i, j_wins_with_i = umi + umi + umi, umj + umj + umj
+                i_wins_with_j, j_wins_with_j = umi + umi + umi, umj + umj + umj
+            elif commit == "SemiCommit":  # m keeps its own position if its side wins
+                i_wins_with_i, j_wins_with_i = umi + umi + umm, umj + umj + umj
+                i_wins_with_j, j_wins_with_j = umi + umi + umi, umj + umj + umm
+            else:                         # m always keeps its own position
+                i_wins_with_i, j_wins_with_i = umi + umi + umm, umj + umj + umm
+                i_wins_with_j, j_wins_with_j = umi + umi + umm, umj + umj + umm
+            # the preference for siding with i, outcome by outcome
+            prefer_i = (pin * (i_wins_with_i - i_wins_with_j)
+                        + pjn * (j_wins_with_i - j_wins_with_j))
+            v = vote(rule, tot[m] * cap[m], prefer_i, 0.0)
             if v > 0:
                 cij += v
             if v < 0:

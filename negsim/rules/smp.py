@@ -72,7 +72,7 @@ from .smp_pce import (BIG_R_ADJUSTS, BIG_R_RANGES, PCE_MODELS, VOTING_RULES, VP_
                       adjust_risk, big_r_from_prob, coalitions, pce, victory_probabilities, vote)
 
 __all__ = ["RULE", "step", "init", "Assessment", "assess", "distances", "utility",
-           "challenge_estimates", "interpolate_bargain", "normalised_saliences"]
+           "challenge_estimates", "own_challenges", "best_targets", "propose", "resolve", "interpolate_bargain", "normalised_saliences"]
 
 THIRD_PARTY_COMMITS = ("NoCommit", "SemiCommit", "FullCommit")
 INTER_VEC_BRGNS = ("S1P1", "S2P2", "S2PMax")
@@ -92,7 +92,7 @@ _BLOCK = 1 << 20                  # elements per temporary in the O(N^3) passes
 
 def utility(d: np.ndarray, r: np.ndarray | float) -> np.ndarray:
     """``u(d; R) = (1 - d)(1 + d R)`` for d <= 1, ``(1 - d)(1 + R)`` beyond."""
-    return np.where(d <= 1.0, (1.0 - d) * (1.0 + d * r), (1.0 - d) * (1.0 + r))
+    return (1.0 - d) * (1.0 + np.minimum(d, 1.0) * r)
 
 
 def distances(ref: np.ndarray, sal: np.ndarray, pts: np.ndarray, pts_active: np.ndarray
@@ -188,6 +188,20 @@ def assess(x: np.ndarray, act: np.ndarray, sal: np.ndarray, cap: np.ndarray,
 # targeting
 
 
+def _side_preference(commit: str, p_in: np.ndarray, u_ni: np.ndarray, u_nj: np.ndarray,
+                     u_nn: np.ndarray) -> np.ndarray:
+    """How much more third party n expects from siding with i than with j, given its estimate
+    ``p_in`` that i wins their little conflict. n sums three position utilities per outcome
+    (its own and the two principals'); siding with the winner, SemiCommit lets it keep its own
+    position, siding with the loser it adopts the winner's. The sums differ only in those
+    terms, so the difference is ``p_in (u_nn - u_ni) + (1 - p_in)(u_nj - u_nn)``; under
+    FullCommit and NoCommit both sides value the same outcomes and n is indifferent (KTAB
+    computes the full sums, which can leave rounding noise where this is exactly 0)."""
+    if commit == "SemiCommit":
+        return p_in * (u_nn - u_ni) + (1.0 - p_in) * (u_nj - u_nn)
+    return np.zeros_like(p_in)
+
+
 def challenge_estimates(h: np.ndarray, k: np.ndarray, i: np.ndarray, j: np.ndarray,
                         a: Assessment, weight: np.ndarray, total_sal: np.ndarray,
                         params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -224,19 +238,7 @@ def challenge_estimates(h: np.ndarray, k: np.ndarray, i: np.ndarray, j: np.ndarr
         side_i = c_ij[:, None] + np.maximum(vn, 0.0)
         side_j = c_ji[:, None] - np.minimum(vn, 0.0)
         pin = side_i / (side_i + side_j)
-        pjn = 1.0 - pin
-        if commit == "FullCommit":
-            win_i_with, lose_i_with = uni + uni + uni, unj + unj + unj
-            win_i_alone, lose_i_alone = uni + uni + uni, unj + unj + unj
-        elif commit == "SemiCommit":
-            win_i_with, lose_i_with = uni + uni + unn, unj + unj + unj
-            win_i_alone, lose_i_alone = uni + uni + uni, unj + unj + unn
-        else:  # NoCommit
-            win_i_with, lose_i_with = uni + uni + unn, unj + unj + unn
-            win_i_alone, lose_i_alone = uni + uni + unn, unj + unj + unn
-        side_with_i = pin * win_i_with + pjn * lose_i_with
-        side_with_j = pin * win_i_alone + pjn * lose_i_alone
-        vt = vote(rule, weight[None, :], side_with_i - side_with_j)
+        vt = vote(rule, weight[None, :], _side_preference(commit, pin, uni, unj, unn))
         third = (everyone[None, :] != ii[:, None]) & (everyone[None, :] != jj[:, None])
         vt = np.where(third, vt, 0.0)
         c_ij = c_ij + np.maximum(vt, 0.0).sum(axis=1)
@@ -254,16 +256,65 @@ def challenge_estimates(h: np.ndarray, k: np.ndarray, i: np.ndarray, j: np.ndarr
     return prob, gain
 
 
+def own_challenges(a: Assessment, weight: np.ndarray, total_sal: np.ndarray,
+                   params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``P[i, j]``, ``G[i, j]``: i's own estimate that it would beat j and of its gain from
+    challenging j, for every pair at once (:func:`challenge_estimates` with h = k = i).
+
+    The same quantities, arranged for speed: with h = i the utilities a third party n attaches
+    to i's position and its own are (i, n) matrices, so only n's utility of j's position needs
+    the full (i, j, n) array; and since the two sides a third party weighs share terms, its
+    vote is on ``pin (u_nn - u_ni) + (1 - pin)(u_nj - u_nn)`` (SemiCommit; zero under
+    FullCommit and NoCommit, where both sides value the same outcomes). The initiators are
+    taken in blocks so that no temporary exceeds about a million elements.
+    """
+    rule, commit = params["voting_rule"], params["third_party_commit"]
+    D, Rt = a.dist, a.r_est
+    N = D.shape[0]
+    Dt = D.T
+    d_self = np.diagonal(D)
+    u_self = utility(d_self[None, :], Rt)                   # [i, n]: U^i(n, n)
+    u_at_i = utility(Dt, Rt)                                # [i, n]: U^i(n, i); n = j: U^i(j, i)
+    u_ii = np.diagonal(u_self)[:, None]                     # U^i(i, i)
+    u_ij = a.own                                            # U^i(i, j)
+    v_i = vote(rule, weight[:, None], u_ii - u_ij)
+    v_j = vote(rule, weight[None, :], u_at_i - u_self)      # [i, j]: j's own contribution
+    c_ij = MIN_CHALLENGE_COALITION + np.maximum(v_i, 0.0) + np.maximum(v_j, 0.0)
+    c_ji = MIN_CHALLENGE_COALITION - np.minimum(v_i, 0.0) - np.minimum(v_j, 0.0)
+    if commit == "SemiCommit":
+        step = max(1, _BLOCK // max(1, N * N))
+        rows = np.arange(N)
+        for i0 in range(0, N, step):
+            blk = slice(i0, i0 + step)
+            b = rows[blk]
+            u_nj = utility(Dt[None, :, :], Rt[blk, None, :])         # [i, j, n]: U^i(n, j)
+            u_ni = u_at_i[blk, None, :]
+            u_nn = u_self[blk, None, :]
+            v_n = vote(rule, weight, u_ni - u_nj)
+            side_i = c_ij[blk, :, None] + np.maximum(v_n, 0.0)
+            side_j = c_ji[blk, :, None] - np.minimum(v_n, 0.0)
+            p_in = side_i / (side_i + side_j)
+            v_t = vote(rule, weight, _side_preference(commit, p_in, u_ni, u_nj, u_nn))
+            # only third parties count: drop n = i and n = j
+            v_t[np.arange(b.size), :, b] = 0.0
+            v_t[:, rows, rows] = 0.0
+            c_ij[blk] += np.maximum(v_t, 0.0).sum(axis=2)
+            c_ji[blk] -= np.minimum(v_t, 0.0).sum(axis=2)
+    p_ij = c_ij / (c_ij + c_ji)
+    p_ji = c_ji / (c_ij + c_ji)
+    victory = u_ii + u_ii
+    contest = p_ij * victory + p_ji * (u_ij + u_ij)
+    s_j = total_sal[None, :]
+    gain = (1 - s_j) * victory + s_j * contest - (u_ii + u_ij)
+    return p_ij, gain
+
+
 def best_targets(a: Assessment, weight: np.ndarray, total_sal: np.ndarray,
                  params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each actor's best target (-1 for none), its estimated win probability and gain."""
     N = a.dist.shape[0]
-    ii, jj = np.nonzero(~np.eye(N, dtype=bool))
-    prob, gain = challenge_estimates(ii, ii, ii, jj, a, weight, total_sal, params)
-    G = np.full((N, N), -np.inf)
-    Pm = np.zeros((N, N))
-    G[ii, jj] = gain
-    Pm[ii, jj] = prob
+    Pm, G = own_challenges(a, weight, total_sal, params)
+    G = np.where(np.eye(N, dtype=bool), -np.inf, G)
     worth = np.where(G > MIN_GAIN, G, -np.inf)
     best = worth.max(axis=1, keepdims=True)
     has = np.isfinite(best[:, 0])
