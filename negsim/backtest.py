@@ -60,8 +60,8 @@ HITS = (5.0, 10.0)
 #: Rounds and stopping rule of the dynamic models on the DEU data (one-shot rules run one round).
 DEU_ROUNDS, DEU_STOP = 10, "never"
 #: What the literature says about differences the DEU data can detect (FORMAT.md; Achen 2006).
-DETECTABLE_NOTE = ("On the DEU data (about 350 issues) MAE differences under about 3 points are "
-                   "not detectable: read models closer than that as tied.")
+DETECTABLE_NOTE = ("The rule of thumb for the DEU data (about 350 issues): MAE differences under "
+                   "about 3 points are not detectable, so read models closer than that as tied.")
 
 # Okabe & Ito (2008) colour-blind-safe palette, and line styles so that print in grey works too.
 _PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
