@@ -155,7 +155,10 @@ def plot_comparison(directory: str | Path) -> "Figure":
                 ax.plot([rec["forecast"]], [r], marker=MARKERS[r % len(MARKERS)], ms=9,
                         color=colour, mfc=colour if settled else "white", mew=1.8, ls="none",
                         zorder=3, gid=f"model:{model}")
-                ax.annotate(f"{rec['forecast']:.3g}  {rec['status']}", xy=(rec["forecast"], r),
+                detail = f" ({rec['detail']})" if isinstance(rec.get("detail"), str) \
+                    and rec["detail"] else ""
+                ax.annotate(plain(f"{rec['forecast']:.3g}  {rec['status']}{detail}"),
+                            xy=(rec["forecast"], r),
                             xytext=(9, 0), textcoords="offset points", va="center",
                             fontsize=7.5, color="#444444")
             spread = entry.get("spread")
@@ -169,5 +172,10 @@ def plot_comparison(directory: str | Path) -> "Figure":
                           label="settled (consensus or deadlock)"),
                    Line2D([], [], color="#555555", marker="o", mfc="white", ls="none", ms=8,
                           mew=1.8, label="unsettled (forecast = last round)")]
-        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+        caption = " · ".join(str(part) for part in (
+            doc.get("command"), f"seed {doc['seed']}" if doc.get("seed") is not None else None)
+            if part)
+        legend = fig.legend(handles=handles, loc="outside lower center", ncols=2,
+                            title=plain(caption) or None, title_fontsize=7.5)
+        legend.get_title().set_color("#666666")
     return fig

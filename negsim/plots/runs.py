@@ -276,7 +276,8 @@ def _draw_convergence(ax: "Axes", result: "RunResult", issue_id: str, styles: St
             ax.annotate(plain(wrap(f"round {t}: {text}", 28)), xy=(t - 0.5, 0.02),
                         xycoords=("data", "axes fraction"), xytext=(-3, 0),
                         textcoords="offset points", rotation=90, ha="right", va="bottom",
-                        fontsize=7.5, color="#444444")
+                        fontsize=7.5, color="#333333", zorder=7,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
     ax.set_xlim(0, max(last, 1))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6 if compact else 10))
     if not compact:
