@@ -581,11 +581,23 @@ def backtest_deu(path: str | Path | None = None, models: Iterable[str | ModelRun
     if capabilities is None:
         capabilities = Capabilities("gdp" if data.gdp is not None else "council")
     cases, skipped = deu_cases(data, capabilities, rounds=rounds, stop=stop, seed=seed)
+    if not cases:
+        from .deu import SKIP_REASONS
+
+        reasons = sorted({s["reason"] for s in skipped})
+        raise InputError([Problem(data.file, "", "no issue can be scored ("
+                                  + "; ".join(SKIP_REASONS[r] for r in reasons) + ")")])
     if issues is not None:
+        from .deu import SKIP_REASONS
+
         known = {i.id for i in data.issues}
-        bad = [i for i in issues if i not in known]
+        why = {s["issue"]: s["reason"] for s in skipped}
+        bad = [Problem("--issues", "", "unknown DEU issue id", i) for i in issues
+               if i not in known]
+        bad += [Problem("--issues", "", f"this issue cannot be scored: {SKIP_REASONS[why[i]]}", i)
+                for i in issues if i in why]
         if bad:
-            raise InputError([Problem("--issues", "", "unknown DEU issue id", i) for i in bad])
+            raise InputError(bad)
         wanted = set(issues)
         cases = [c for c in cases if c.key in wanted]
     counts = data.counts()
@@ -596,7 +608,8 @@ def backtest_deu(path: str | Path | None = None, models: Iterable[str | ModelRun
     counts["cases"] = len(cases)
     file = data.file
     manifest = {
-        "target": "deu", "title": "DEU I-III",
+        "target": "deu",
+        "title": "DEU I-III" if path is None else f"DEU data ({Path(file).name})",
         "command": command, "data_file": file, "data_sha256": _sha256(file),
         "capability": {**capabilities.to_dict(), "description": capabilities.describe()},
         "missing_salience": missing_salience,

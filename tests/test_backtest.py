@@ -321,6 +321,8 @@ def test_cli_scenario_with_outcomes(class_case, capsys):
     (["deu", str(DATA / "deu" / "small_semicolon.csv"), "--capability", "gdp"],
      ["no GDP line"]),
     (["deu", "--issues", "nope1"], ["--issues: unknown DEU issue id"]),
+    (["deu", str(SMALL), "--issues", "t02i2"], ["--issues: this issue cannot be scored: fewer "
+                                                "than three actors"]),
 ])
 def test_cli_input_errors_exit_2(args, fragments):
     proc = cli("backtest", *args, "--workers", "1")
