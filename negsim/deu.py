@@ -301,9 +301,7 @@ class DeuData:
         members = [a for a in self.actors if a not in INSTITUTIONS]
         if options.source == "gdp":
             if self.gdp is None:
-                raise InputError([Problem(self.file, "", "this file has no GDP line (the line "
-                                          "after the header); use capability council or equal",
-                                          line=2)])
+                raise InputError([self._no_gdp_line()])
             base = dict(self.gdp)
         elif options.source == "council":
             regime = council_regime(issue.decision_date)
@@ -335,7 +333,7 @@ class DeuData:
         if options.source != "gdp":
             return
         if self.gdp is None:
-            self.capabilities(self.issues[0] if self.issues else _EMPTY, options)
+            raise InputError([self._no_gdp_line()])
         needed = sorted({a for i in self.scorable() for a in i.stances} - set(self.gdp or {}),
                         key=self.actors.index)
         if needed:
@@ -361,7 +359,8 @@ class DeuData:
                                       if issue.council else "") if x)
         proc = PROCEDURES.get(issue.procedure, issue.procedure)
         regime = council_regime(issue.decision_date) if options.source == "council" else None
-        notes = [f"Outcome recorded in the DEU data: {_fmt(issue.outcome)} (not used by the model)."]
+        notes = [f"Outcome recorded in the DEU data: {_fmt(issue.outcome)} "
+                 "(not used by the model)."]
         notes.append(f"Reference point: {_fmt(issue.reference_point)}.")
         notes.append("Capability: " + options.describe()
                      + (f" ({regime[0]})" if regime else "") + ".")
@@ -403,11 +402,12 @@ class DeuData:
         return scenario_from_dict(self.scenario_document(issue, options, **kw),
                                   name=f"{self.file}:{issue.line}")
 
+    def _no_gdp_line(self) -> Problem:
+        return Problem(self.file, "", "this file has no GDP line (the line after the header); "
+                       "use capability council or equal", line=2)
+
     def _order(self, actor: str) -> int:
         return self.actors.index(actor) if actor in self.actors else len(self.actors)
-
-
-_EMPTY = DeuIssue("", 0, "", "", "", "", "", "", "", "", None, None, None, None)
 
 
 def _fmt(value: float | None) -> str:
