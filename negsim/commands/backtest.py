@@ -311,6 +311,7 @@ def _ci(row, name: str, fmt: str = "{:.1f}", scale: float = 1.0) -> str:
 
 
 def print_summary(result) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from .common import console
@@ -318,25 +319,33 @@ def print_summary(result) -> None:
     con = console()
     m = result.manifest
     counts = m.get("counts", {})
-    con.print(f"[bold]Back-test: {m.get('title', '')}[/bold]")
+    con.print(f"[bold]Back-test: {escape(m.get('title', ''))}[/bold]")
     if m.get("target") == "deu":
         skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in
                             counts.get("skipped", {}).items() if v)
-        con.print(f"{m['data_file']}: {counts.get('issues')} issues, "
-                  f"{counts.get('with_outcome')} with an outcome, {counts.get('scored')} scored"
-                  + (f" (skipped: {skipped})" if skipped else ""))
+        con.print(escape(f"{m['data_file']}: {counts.get('issues')} issues, "
+                         f"{counts.get('with_outcome')} with an outcome, "
+                         f"{counts.get('scored')} scored"
+                         + (f" (skipped: {skipped})" if skipped else "")))
         con.print(f"capability: {m['capability']['description']}")
     else:
-        con.print(f"{m.get('scenario_file')} with outcomes {m.get('outcomes_file')}: "
-                  f"{counts.get('scored')} of {counts.get('issues')} issues scored")
-    settings = "; ".join(
-        f"{x['name']}" + (" (one-shot)" if x["rounds"] == 1 and x["stop"] is None else
-                          ("" if x["rounds"] is None else f" {x['rounds']} rounds")
-                          + ("" if x["stop"] is None else f", stop {x['stop']}"))
-        for x in m["models"])
-    con.print(f"models: {settings}; forecast = final capability x salience weighted median; "
-              f"errors in points of a 0-100 scale; 95% bootstrap intervals "
-              f"({m['bootstrap']} resamples, seed {m['seed']})")
+        con.print(escape(f"{m.get('scenario_file')} with outcomes {m.get('outcomes_file')}: "
+                         f"{counts.get('scored')} of {counts.get('issues')} issues scored"))
+    from ..rules import get_rule
+
+    def setting(x: dict) -> str:
+        text = x["name"] + (" (one-shot)" if x["rounds"] == 1 and x["stop"] is None else
+                            ("" if x["rounds"] is None else f" {x['rounds']} rounds")
+                            + ("" if x["stop"] is None else f", stop {x['stop']}"))
+        defaults = get_rule(x["name"]).defaults()
+        changed = [f"{k}={v}" for k, v in x["params"].items() if defaults.get(k) != v]
+        return text + (f" ({', '.join(changed)})" if changed else "")
+
+    settings = "; ".join(setting(x) for x in m["models"])
+    intervals = (f"95% bootstrap intervals ({m['bootstrap']} resamples, seed {m['seed']})"
+                 if m["bootstrap"] else "no intervals (--bootstrap 0)")
+    con.print(escape(f"models: {settings}; forecast = final capability x salience weighted "
+                     f"median; errors in points of a 0-100 scale; {intervals}"))
     s = result.summary
     rows = s[s["by"] == "all"].to_dict(orient="records")
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
@@ -359,7 +368,7 @@ def print_summary(result) -> None:
         t.add_column("model")
         for g in groups:
             n = int(sub[sub["group"] == g]["n"].iloc[0])
-            t.add_column(f"{g} (n={n})", justify="right")
+            t.add_column(escape(f"{g} (n={n})"), justify="right")
         for model in result.models:
             cells = []
             for g in groups:
