@@ -190,12 +190,16 @@ def build_report(result: "RunResult", *, run_dir: str | Path | None = None,
             f"<li>round {t}: {_e(text)}</li>" for t, text in result.events) + "</ul>")
 
     add("<h2>Charts</h2>")
-    add(_figure(plot_small_multiples(result), f"All issues of {sc.title}, ordered by status",
-                "All issues, ordered by status. Thin lines: actors (width by capability, "
-                "colour by bloc); black: forecast; dashed: mean; grey band: mean ± 1 s.d.", dpi))
+    if len(result.issue_ids) > 1:  # with one issue the convergence chart says it all
+        add(_figure(plot_small_multiples(result), f"All issues of {sc.title}, ordered by status",
+                    "All issues, ordered by status. Thin lines: actors (width by capability, "
+                    "colour by bloc); black: forecast; dashed: mean; grey band: mean ± 1 s.d.",
+                    dpi))
     for iid in issue_order(result):
-        add(_figure(plot_convergence(result, iid), f"Positions by round on {issue_title(result, iid)}",
-                    f"{_e(issue_title(result, iid))}: every actor's position by round.", dpi))
+        title = issue_title(result, iid)
+        add(_figure(plot_convergence(result, iid), f"Positions by round on {title}",
+                    f"{_e(title)}: every actor's position by round (width by capability, colour "
+                    "by bloc); black: forecast; dashed: mean; grey band: mean ± 1 s.d.", dpi))
     add(_figure(plot_final_strip(result), "Where each actor ends, per issue",
                 "Where each actor ends: points sized by capability × salience; black line: "
                 "forecast; dashed: mean.", dpi))

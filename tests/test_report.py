@@ -122,7 +122,8 @@ def test_report_command(emission_dir, tmp_path, capsys):
     assert "negsim run " + str(EMISSION) in doc
     out = tmp_path / "sub" / "r.html"
     assert main(["report", str(emission_dir), "--out", str(out), "--dpi", "40"]) == 0
-    assert out.read_text().count("<img ") == 4   # one issue: no small multiples twice over
+    # one issue: convergence, strip, view; no small multiples repeating the convergence chart
+    assert out.read_text().count("<img ") == 3
 
 
 @pytest.mark.parametrize("args, message", [
@@ -312,7 +313,7 @@ def test_report_renders_in_headless_chromium(browser, emission_dir, tmp_path):
         " width: document.documentElement.scrollWidth})")
     assert state["h1"] == "EC emission standards for medium-sized cars (BDM 1994)"
     assert state["title"].endswith("negsim report")
-    assert len(state["images"]) == 4
+    assert len(state["images"]) == 3
     for complete, natural, shown in state["images"]:
         assert complete and natural > 300 and 300 < shown <= 1120
     assert state["rows"] == 2
