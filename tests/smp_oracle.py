@@ -180,7 +180,6 @@ def one_turn(X, S, cap, act, p, uniforms=None):
     cap[i], participation act[i][k]. Returns a dict of results (lists by actor)."""
     n, K = len(X), len(X[0])
     tot = [sum(S[i]) for i in range(n)]
-    w = [tot[i] * cap[i] for i in range(n)]
     D = [[dist(X[i], S[i], X[j], act[j]) for j in range(n)] for i in range(n)]
 
     # assessment: risk-neutral PCE over every actor's position
@@ -275,11 +274,11 @@ def one_turn(X, S, cap, act, p, uniforms=None):
     target, p_win, gain = [-1] * n, [None] * n, [None] * n
     for i in range(n):
         gains = {}
-        best, best_j, best_p = -1.0, -1, 0.0
+        best = -1.0
         for j in range(n):
             if j == i:
                 continue
-            pij, g = estimate(i, i, i, j)
+            _, g = estimate(i, i, i, j)
             gains[j] = g
             if abs(g - 1e-5) < NEAR:
                 raise Fragile("challenge threshold")

@@ -1,5 +1,5 @@
 """KTAB's Spatial Model of Politics (SMP), after the KAPSARC Toolkit for Behavioral Analysis
-(Wise, Lester & Efird; MIT licence, (c) 2015 KAPSARC), reimplemented from its equations.
+(KAPSARC; MIT licence, (c) 2015 KAPSARC), reimplemented from its equations.
 
 Actors hold one position in a joint space of all issues ("dimensions"), weigh the dimensions by
 their saliences, and bargain over whole positions. One round (KTAB: one turn), on positions
@@ -21,7 +21,7 @@ normalised to 0-1 per dimension:
    expects to have to adopt (``third_party_commit``). With ``P = C(i:j)/(C(i:j) + C(j:i))``
    and ``U = U^i``, i's expected gain from challenging j is
    ``(1 - S_j) 2U_ii + S_j [P 2U_ii + (1 - P) 2U_ij] - (U_ii + U_ij)``; i targets the j with
-   the largest gain if it exceeds 1e-5 (the first such j on ties).
+   the largest gain if it exceeds 1e-5 (the first of gains equal within 1e-12 relative).
 4. **Proposal.** Per dimension both are offered a weighted point between their positions
    (``inter_vec_brgn``; S2P2 weights ``s^2 P^2``, rounded to 4 decimals of the 0-1 scale), from
    the initiator's view, the receiver's, or their power-weighted compromise (``bargn_model``).
@@ -29,15 +29,18 @@ normalised to 0-1 per dimension:
    (initiators in actor order). Every actor rates each bargain as the mean, over all actors, of
    its utility of their positions with the two bargainers' positions replaced, using its own R;
    a PCE over the queue (capability weights, the model's voting, victory and PCE rules) picks
-   the bargain: the most probable, first on ties (``state_transitions: Deterministic``), or one
-   drawn with the run's random generator (``Stochastic``). The actor adopts its side of it.
+   the bargain: the most probable, the first of probabilities equal within 1e-12 relative
+   (``state_transitions: Deterministic``), or one drawn with the run's random generator
+   (``Stochastic``). The actor adopts its side of it.
 6. **Stopping.** ``Delta_t = sum_i |x_i(t) - x_i(t-1)|`` (Euclidean, 0-1 units); the rule
    reports ``finished`` at turn 100 or from turn 2 on when ``Delta_t / (Delta_1 + 1e-4) < 0.02``.
 
-The algebra that keeps this fast: utility is linear in R, every rating of a bargain is the
-rater's status-quo row sum with two terms swapped (so a queue costs O(actors x bargains), not a
-new state per bargain), the targeting of all N^2 pairs with N third parties is one O(N^3) array
-pass, and queues of equal length are resolved together as one batch.
+The algebra that keeps this fast: every rating of a bargain is the rater's status-quo mean plus
+the change in two terms (so all queues cost O(actors x bargains), not a new state per bargain);
+in the targeting of all N^2 pairs, only a third party's utility of the target's position needs
+the full (initiator, target, third party) array, and its vote reduces to a two-term difference,
+so the whole step is a few O(N^3) array passes in blocks; queues of equal length are resolved
+together as one batch.
 
 negsim-specific choices (see ``docs/smp.md`` for the full ledger):
 
@@ -72,7 +75,8 @@ from .smp_pce import (BIG_R_ADJUSTS, BIG_R_RANGES, PCE_MODELS, VOTING_RULES, VP_
                       adjust_risk, big_r_from_prob, coalitions, pce, victory_probabilities, vote)
 
 __all__ = ["RULE", "step", "init", "Assessment", "assess", "distances", "utility",
-           "challenge_estimates", "own_challenges", "best_targets", "propose", "resolve", "interpolate_bargain", "normalised_saliences"]
+           "challenge_estimates", "own_challenges", "best_targets", "propose", "resolve",
+           "interpolate_bargain", "normalised_saliences", "Bargains"]
 
 THIRD_PARTY_COMMITS = ("NoCommit", "SemiCommit", "FullCommit")
 INTER_VEC_BRGNS = ("S1P1", "S2P2", "S2PMax")
@@ -580,10 +584,11 @@ RULE = register(Rule(
     description="Multi-dimensional bargaining: risk attitudes from probabilistic Condorcet "
                 "elections, challenges weighed with third-party coalitions, interpolated "
                 "bargains resolved by each actor's PCE over its queue.",
-    citation="Wise, B., Lester, L. & Efird, B. (2015-2017). KTAB: KAPSARC Toolkit for "
-             "Behavioral Analysis, Spatial Model of Politics (github.com/KAPSARC/KTAB, MIT "
-             "licence). Efird, B., Lester, L. & Wise, B. (2016). Political bargaining in "
-             "China's upstream oil and gas sector. KAPSARC discussion paper.",
+    citation="KAPSARC (2015-2017). KTAB: the KAPSARC Toolkit for Behavioral Analysis, Spatial "
+             "Model of Politics (github.com/KAPSARC/KTAB, MIT licence). Efird, B., Lester, L. "
+             "& Wise, B. (2016). Analyzing coalitions in China's policy formulation: reforming "
+             "the role of state-owned enterprises in China's energy sector. Journal of East "
+             "Asian Studies 16(1).",
     step=step,
     init=init,
     stochastic=True,
