@@ -266,10 +266,14 @@ def _interval(data: tuple[np.ndarray, ...], statistic, rng: np.random.Generator,
 
     from scipy.stats import bootstrap
 
+    kw = dict(n_resamples=resamples, confidence_level=confidence, method="percentile",
+              vectorized=True, paired=paired)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = bootstrap(data, statistic, n_resamples=resamples, confidence_level=confidence,
-                        method="percentile", vectorized=True, paired=paired, rng=rng)
+        try:
+            res = bootstrap(data, statistic, rng=rng, **kw)
+        except TypeError:   # scipy < 1.15 names the generator random_state
+            res = bootstrap(data, statistic, random_state=rng, **kw)
     lo, hi = (float(v) for v in res.confidence_interval)
     return (lo if math.isfinite(lo) else None), (hi if math.isfinite(hi) else None)
 
