@@ -524,3 +524,16 @@ def test_charts_leave_no_pyplot_state_and_save_cleanly(synth, tmp_path):
         path = save_figure(fig, tmp_path / "x.png", dpi=40)
         assert path.stat().st_size > 2000
     assert math.isfinite(float(synth.median[-1, 0]))
+
+
+def test_actors_beyond_the_palette_stay_distinguishable(emission):
+    """Ten actors without blocs: the tenth shares a colour with the first, so it is dashed in
+    the convergence chart and square in the strip chart."""
+    lines = actor_lines(plot_convergence(emission).axes[0])
+    style = {a: (to_hex(ln.get_color()), ln.get_linestyle()) for a, ln in lines.items()}
+    assert len(set(style.values())) == 10
+    strip = [a for a in plot_final_strip(emission).axes if a.get_gid() == "issue:emission"][0]
+    look = {c.get_gid(): (to_hex(c.get_facecolor()[0]), c.get_paths()[0].vertices.round(3)
+                          .tobytes()) for c in strip.collections
+            if (c.get_gid() or "").startswith("actor:")}
+    assert look["actor:greece"] != look["actor:netherlands"]

@@ -79,7 +79,11 @@ def new_figure(width: float, height: float) -> Figure:
 class ActorStyle:
     colour: str
     group: str          #: legend entry: the bloc, or the actor itself, or "actors"
-    dashes: bool = False
+    dashes: bool = False  #: past the palette's colours: dashed lines, square points
+
+    @property
+    def marker(self) -> str:
+        return "s" if self.dashes else "o"
 
 
 @dataclass(frozen=True)

@@ -445,7 +445,7 @@ def plot_final_strip(result: "RunResult", rnd: int | None = None) -> "Figure":
             for j in draw:
                 aid = result.actor_ids[int(slots[j])]
                 ax.scatter([xs[j]], [offsets[j]], s=size_scale([w[j]], largest),
-                           color=styles[aid].colour, alpha=0.85, edgecolors="white",
+                           color=styles[aid].colour, marker=styles[aid].marker, alpha=0.85, edgecolors="white",
                            linewidths=0.6, zorder=3, gid=f"actor:{aid}")
             median, mean = float(result.median[T, k]), float(result.mean[T, k])
             ax.axvline(median, color=FORECAST, lw=2.2, zorder=4, gid="forecast")
@@ -469,8 +469,9 @@ def plot_final_strip(result: "RunResult", rnd: int | None = None) -> "Figure":
                      fontsize=12, fontweight="bold")
         slots_all = [int(i) for i in np.flatnonzero(result.active[T].any(axis=0))]
         handles = _group_handles(result, styles, slots_all)
-        handles = [Line2D([], [], color=h.get_color(), marker="o", ls="none", markersize=7,
-                          label=h.get_label()) for h in handles]
+        handles = [Line2D([], [], color=h.get_color(),
+                          marker="s" if h.get_linestyle() != "-" else "o", ls="none",
+                          markersize=7, label=h.get_label()) for h in handles]
         for share in (1.0, 0.25):
             handles.append(Line2D([], [], color="#888888", marker="o", ls="none",
                                   markersize=float(np.sqrt(size_scale([share * largest],
