@@ -18,7 +18,8 @@ by commas, may be quoted, padded with spaces and followed by a trailing comma.
 :mod:`negsim.documents` (dimensions become issues on a 0-100 scale, saliences stay in percent,
 ``model: {rule: smp}``), with the line of every value, so validation reports problems as
 ``file:line: field: message (got value)``. Structural faults (counts that disagree, short rows,
-duplicate actors, a salience total above 100) are reported here, all at once.
+duplicate actors, a salience total above 100) are found here and reported by validation together
+with its own, all at once; a file whose first two lines cannot be read stops here.
 """
 
 from __future__ import annotations
@@ -157,8 +158,8 @@ def read_ktab_csv(text: str, name: str) -> Document:
         problems.append(Problem(name, "", f"KTAB file: the first line declares {n_actors} "
                                 f"actor(s) but {len(rows) - 2} actor row(s) follow",
                                 first[2], first_line))
-    if problems:
-        raise InputError(problems)
+    # reported together with validation's own problems (values, scales), all at once
+    doc.problems.extend(problems)
 
     issues = {iid: {"name": label, "scale": {"low": 0.0, "high": 100.0}} for iid, label in dims}
     for iid, _ in dims:
