@@ -583,7 +583,8 @@ RULE = register(Rule(
     title="Spatial Model of Politics (KTAB, KAPSARC)",
     description="Multi-dimensional bargaining: risk attitudes from probabilistic Condorcet "
                 "elections, challenges weighed with third-party coalitions, interpolated "
-                "bargains resolved by each actor's PCE over its queue.",
+                "bargains resolved by each actor's PCE over its queue (random only with "
+                "state_transitions: Stochastic).",
     citation="KAPSARC (2015-2017). KTAB: the KAPSARC Toolkit for Behavioral Analysis, Spatial "
              "Model of Politics (github.com/KAPSARC/KTAB, MIT licence). Efird, B., Lester, L. "
              "& Wise, B. (2016). Analyzing coalitions in China's policy formulation: reforming "
