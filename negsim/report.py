@@ -102,7 +102,6 @@ def _stop_reason(result: "RunResult") -> str:
 
 
 def _summary_table(result: "RunResult") -> str:
-    from .commands.run import _anchor
     from .plots.runs import issue_title
 
     rows = []
@@ -112,7 +111,7 @@ def _summary_table(result: "RunResult") -> str:
         mm = result.moved_most(iid)
         moved = "–" if mm is None or abs(mm[1]) <= 0 else \
             f"{_e(result.actor_name(mm[0]))} {mm[1]:+.3g}"
-        near = _anchor(result, iid, float(result.median[-1, k]))
+        near = result.nearest_label(iid, float(result.median[-1, k]))
         rows.append(
             "<tr>"
             f"<td>{_e(issue_title(result, iid))}</td>"

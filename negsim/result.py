@@ -133,6 +133,20 @@ class RunResult:
         k, i = self.issue_ids.index(issue_id), self.actor_ids.index(actor_id)
         return np.where(self.active[:, k, i], self.positions[:, k, i], np.nan)
 
+    def nearest_label(self, issue_id: str, value: float) -> str:
+        """``"~ label"`` of the labelled point of the issue's scale (an end or an anchor)
+        nearest to ``value``, if it lies within an eighth of the scale; else ``""``."""
+        issue = self.scenario.issues[issue_id]
+        points = dict(issue.anchors)
+        if issue.ends:
+            points[issue.scale.low] = issue.ends.low
+            points[issue.scale.high] = issue.ends.high
+        if not points:
+            return ""
+        width = issue.scale.high - issue.scale.low
+        at, label = min(points.items(), key=lambda kv: abs(kv[0] - value))
+        return f"~ {label}" if abs(at - value) <= width / 8 else ""
+
     def moved_most(self, issue_id: str) -> tuple[str, float] | None:
         """The actor with the largest net move (final minus initial) on the issue."""
         k = self.issue_ids.index(issue_id)

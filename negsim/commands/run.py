@@ -70,20 +70,6 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _anchor(result, iid: str, value: float) -> str:
-    """The nearest labelled point of the issue's scale, if the value is close to one."""
-    issue = result.scenario.issues[iid]
-    points = dict(issue.anchors)
-    if issue.ends:
-        points[issue.scale.low] = issue.ends.low
-        points[issue.scale.high] = issue.ends.high
-    if not points:
-        return ""
-    width = issue.scale.high - issue.scale.low
-    at, label = min(points.items(), key=lambda kv: abs(kv[0] - value))
-    return f"~ {label}" if abs(at - value) <= width / 8 else ""
-
-
 def print_summary(result) -> None:
     from rich.table import Table
 
@@ -118,7 +104,7 @@ def print_summary(result) -> None:
         table.add_row(
             f"{iid} {issue.label}", f"[{style[st.status]}]{status}[/]",
             "-" if st.since is None else str(st.since),
-            f"{result.median[-1, k]:.4g}", _anchor(result, iid, float(result.median[-1, k])),
+            f"{result.median[-1, k]:.4g}", result.nearest_label(iid, float(result.median[-1, k])),
             f"{result.mean[-1, k]:.4g}",
             f"{result.dispersion[0, k]:.3g} -> {result.dispersion[-1, k]:.3g}", moved)
     con.print(table)
