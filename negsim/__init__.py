@@ -32,6 +32,8 @@ _LAZY = {
     "sweep": ("negsim.sweeps", "sweep"),
     "experiment": ("negsim.sweeps", "experiment"),
     "SweepStore": ("negsim.sweeps.store", "SweepStore"),
+    "backtest_deu": ("negsim.backtest", "backtest_deu"),
+    "backtest_scenario": ("negsim.backtest", "backtest_scenario"),
     "rule_names": ("negsim.rules", "rule_names"),
 }
 

@@ -18,6 +18,9 @@ from typing import Any
 
 __all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers"]
 
+#: Modules the fork server imports before forking workers (numpy, pandas, Mesa, the rules).
+PRELOAD = ["negsim.model", "negsim.rules.eum", "negsim.rules.baselines", "negsim.sweeps.execute"]
+
 
 def default_workers() -> int:
     """All cores this process may use."""
@@ -71,8 +74,10 @@ def executor(workers: int | None = None, scheduler: str | None = None,
         return
     import multiprocessing
 
-    # forkserver: workers do not inherit this process's threads (progress bars, dask)
+    # forkserver: workers do not inherit this process's threads (progress bars, dask); the
+    # server imports the heavy modules once, so each worker starts as a cheap fork of it.
     ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
     pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
     try:
         yield pool
