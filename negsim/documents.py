@@ -67,7 +67,7 @@ class Document:
 
     data: dict[str, Any]
     name: str
-    kind: str  # "yaml", "csv-bdm", "csv-long"
+    kind: str  # "yaml", "csv-bdm", "csv-long", "csv-ktab", "dict"
     lines: dict[PathT, int] = field(default_factory=dict)
     #: Paths replaced by overrides, with where the override came from (``--set``).
     origins: dict[PathT, str] = field(default_factory=dict)

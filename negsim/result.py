@@ -187,7 +187,7 @@ class RunResult:
             what = {"confrontation": f"lost a confrontation with {other} and moved to its position",
                     "compromise": f"compromised toward {other} (at {mv['partner_position']:.4g})",
                     "capitulation": f"capitulated to {other}",
-                    "bargain": f"accepted a bargain proposed by {other}",
+                    "bargain": f"adopted its bargain with {other}",
                     }.get(mv["kind"], f"{mv['kind']} with {other}")
             eus = ""
             if mv.get("eu_self") is not None and mv.get("eu_partner") is not None:

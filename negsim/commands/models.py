@@ -38,8 +38,8 @@ def markdown() -> str:
         if rule.params:
             out += ["| parameter | default | values | meaning |", "|---|---|---|---|"]
             for p in rule.params:
-                out.append(f"| `{p.name}` | `{p.default}` | {p.describe_range()} | "
-                           f"{p.description} |")
+                cells = [f"`{p.name}`", f"`{p.default}`", p.describe_range(), p.description]
+                out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
             out.append("")
         if rule.actor_info:
             out += ["Recorded per actor and issue each round:", ""]
