@@ -2,7 +2,7 @@
 
     python experiments/bench_smp.py [--quick] [--repeat N] [--json PATH]
 
-1. KTAB's example files (tests/data/ktab), whole process: ``python -m negsim run FILE --json``
+1. KTAB's example files (scenarios/ktab), whole process: ``python -m negsim run FILE --json``
    with its output discarded, wall time from start to exit (interpreter start, imports, reading,
    every turn until SMP's stopping rule, the JSON document), best of ``--repeat`` runs, beside
    the times quoted for ``smpc`` built with -O2 and minimal logging on these 2-core machines
@@ -39,7 +39,7 @@ from negsim.rules.base import BargainingState  # noqa: E402
 from negsim.rules.smp import RULE  # noqa: E402
 from tests import smp_oracle as oracle  # noqa: E402
 
-KTAB = ROOT / "tests" / "data" / "ktab"
+KTAB = ROOT / "scenarios" / "ktab"
 NATO = ROOT / "scenarios" / "nato_russia_2022.yaml"
 #: file -> (label, seconds quoted for KTAB's smpc; None: did not finish within 600 s)
 SMPC = {"dummyData_3Dim.csv": ("7 x 3", 0.06), "dummyData_6Dim.csv": ("27 x 6", 2.5),

@@ -14,9 +14,10 @@ import negsim
 from negsim.documents import read_document
 from negsim.errors import InputError
 
-from .conftest import DATA, NATO
+from .conftest import DATA, NATO, SCENARIOS
 
-KTAB = DATA / "ktab"
+KTAB = SCENARIOS / "ktab"
+REFERENCE = DATA / "ktab"
 SIZES = {"dummyData_3Dim": (7, 3), "dummyData_6Dim": (27, 6), "dummyData-a040": (40, 1),
          "dummyData-a080": (80, 1), "dummyData-a160": (160, 1), "SOE-Policy": (26, 1),
          "SOE-Competitive": (34, 1), "SOE-Pol-Comp": (13, 2)}

@@ -25,9 +25,10 @@ import negsim
 from negsim.rules.base import BargainingState, MoveKind
 from negsim.rules.smp import RULE
 
-from .conftest import DATA, NATO
+from .conftest import DATA, NATO, SCENARIOS
 
-KTAB = DATA / "ktab"
+KTAB = SCENARIOS / "ktab"
+REFERENCE = DATA / "ktab"
 
 SUBMODELS = {
     "voting_rule": ("Prop", "Binary", "PropBin", "PropCbc", "Cubic", "ASymProsp"),

@@ -18,12 +18,13 @@ import pytest
 import negsim
 from negsim.rules import smp
 
-from .conftest import DATA
+from .conftest import DATA, SCENARIOS
 
-KTAB = DATA / "ktab"
+KTAB = SCENARIOS / "ktab"
+REFERENCE = DATA / "ktab"
 CSV = KTAB / "dummyData_3Dim.csv"
-EXPECTED = json.loads((KTAB / "dummyData_3Dim.expected.json").read_text())
-LOG = (KTAB / "dummyData_3Dim.reference-run.txt").read_text().splitlines()
+EXPECTED = json.loads((REFERENCE / "dummyData_3Dim.expected.json").read_text())
+LOG = (REFERENCE / "dummyData_3Dim.reference-run.txt").read_text().splitlines()
 ACTORS = [f"SActor-0{i}" for i in range(7)]
 DIMS = ["Pstn1", "Pstn2", "Pstn3"]
 KTAB_PARAMS = {"VictoryProbModel": "victory_prob_model", "VotingRule": "voting_rule",
