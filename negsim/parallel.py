@@ -13,13 +13,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 __all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers"]
 
 #: Modules the fork server imports before forking workers (numpy, pandas, Mesa, the rules).
-PRELOAD = ["negsim.model", "negsim.rules.eum", "negsim.rules.baselines", "negsim.sweeps.execute"]
+PRELOAD = ["negsim.model", "negsim.rules.eum", "negsim.rules.baselines", "negsim.sweeps.execute",
+           "pyarrow"]
 
 
 def default_workers() -> int:
@@ -72,17 +74,34 @@ def executor(workers: int | None = None, scheduler: str | None = None,
     if n == 1:
         yield InlineExecutor()
         return
-    import multiprocessing
-
-    # forkserver: workers do not inherit this process's threads (progress bars, dask); the
-    # server imports the heavy modules once, so each worker starts as a cheap fork of it.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=_context())
+    with warnings.catch_warnings():
+        # Python warns about forking whenever the OS reports more than one thread. With one
+        # Python thread, the others are idle native pools (BLAS, Arrow) that install fork
+        # handlers; start every worker now, before any task, so nothing is mid-flight.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        pool.submit(int).result()
     try:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context():
+    """How to start workers. A single-threaded process forks: workers start at once with
+    everything already imported, and a user's script is not re-run in them (spawn and
+    forkserver re-import ``__main__``, which runs an unguarded script again). A process with
+    other threads (a notebook kernel, a dask client) must not fork; it uses a fork server that
+    has imported the heavy modules once."""
+    import multiprocessing
+    import threading
+
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
 
 
 def as_completed_bounded(pool: cf.Executor, fn: Callable[[Any], Any], tasks: Iterable[Any],

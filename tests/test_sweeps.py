@@ -308,3 +308,17 @@ def test_sweep_cli_errors_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--param: actors.germany.issues.I6.salience: salience must be within 0-1 (got 2.0)" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_script_without_a_main_guard_runs_a_parallel_sweep_once(tmp_path):
+    """Worker processes must not re-run the user's script (no `if __name__ == "__main__"`)."""
+    script = tmp_path / "my_sweep.py"
+    script.write_text(
+        "import negsim\n"
+        f"store = negsim.sweep({str(EMISSION)!r}, {EMISSION_PARAMS!r}, samples=6, workers=2,\n"
+        f"                     out={str(tmp_path / 'store')!r})\n"
+        "print('finished', store.status()['ok'])\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["finished", "6"]

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="record a run as failed if it takes longer than this")
     p.add_argument("--chunk-size", type=int, metavar="RUNS",
-                   help="runs per Parquet part (default: about 1/20 of the sweep, 50-1000)")
+                   help="runs per Parquet part (default 250)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
                    help="fixed override of the base scenario (repeatable)")

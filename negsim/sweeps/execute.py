@@ -26,6 +26,8 @@ from .store import RESULT_COLUMNS, SweepStore
 __all__ = ["run_sweep", "run_one", "RunTimeout", "validate_design", "TRAJECTORIES"]
 
 TRAJECTORIES = ("issues", "actors")
+#: Runs per Parquet part unless --chunk-size says otherwise.
+DEFAULT_CHUNK = 250
 
 
 class RunTimeout(Exception):
@@ -91,8 +93,11 @@ def _trajectory_rows(result, run_id: int, mode: str) -> list[dict[str, Any]]:
     return out
 
 
-def _run_batch(task: dict[str, Any]) -> tuple[list[dict], list[dict]]:
-    """Worker entry point: run a batch of runs, catching each run's failure."""
+def _run_batch(task: dict[str, Any]):
+    """Worker entry point: run a batch of runs, catching each run's failure; return the rows
+    as compact Arrow tables (results, trajectories or None)."""
+    import pyarrow as pa
+
     rows: list[dict] = []
     traj: list[dict] = []
     for run in task["runs"]:
@@ -114,7 +119,10 @@ def _run_batch(task: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         rows.extend(_rows(result, meta, run["record"]))
         if task["trajectories"]:
             traj.extend(_trajectory_rows(result, run["run_id"], task["trajectories"]))
-    return rows, traj
+    table = pa.Table.from_pylist(rows, schema=task["schema"])
+    traj_table = pa.Table.from_pylist(traj, schema=task["traj_schema"]) \
+        if task["traj_schema"] is not None else None
+    return table, traj_table
 
 
 # -- validation before anything runs --------------------------------------------------------------
@@ -255,9 +263,12 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
             return store
         n_workers = workers or default_workers()
         batch = max(1, min(25, pending // (n_workers * 16) or 1))
-        chunk = chunk_size or max(50, min(1000, pending // 20 or 1))
+        # A part's size does not grow with the sweep, so neither does the driver's memory.
+        chunk = chunk_size or DEFAULT_CHUNK
         schema, traj_schema = _arrow_schema(factors, trajectories)
         base_data = base.data
+        common = {"base": base_data, "name": base.name, "time_limit": time_limit,
+                  "trajectories": trajectories, "schema": schema, "traj_schema": traj_schema}
 
         def tasks() -> Iterator[dict[str, Any]]:
             runs = []
@@ -267,16 +278,14 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
                 runs.append({"run_id": run_id, "row": row, "replication": rep, "seed": run_seed,
                              "overrides": fields, "record": record})
                 if len(runs) == batch:
-                    yield {"base": base_data, "name": base.name, "runs": runs,
-                           "time_limit": time_limit, "trajectories": trajectories}
+                    yield {**common, "runs": runs}
                     runs = []
             if runs:
-                yield {"base": base_data, "name": base.name, "runs": runs,
-                       "time_limit": time_limit, "trajectories": trajectories}
+                yield {**common, "runs": runs}
 
         bar = _progress(pending, progress)
-        buffer: list[dict] = []
-        traj_buffer: list[dict] = []
+        buffer: list[pa.Table] = []
+        traj_buffer: list[pa.Table] = []
         buffered_runs = 0
         last_flush = time.monotonic()
         part = store.next_part()
@@ -285,10 +294,9 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
             nonlocal buffer, traj_buffer, buffered_runs, part, last_flush
             if not buffered_runs:
                 return
-            buffer.sort(key=lambda r: (r["run_id"], r["issue"] or ""))
-            table = pa.Table.from_pylist(buffer, schema=schema)
-            traj = pa.Table.from_pylist(traj_buffer, schema=traj_schema) \
-                if traj_schema is not None else None
+            table = pa.concat_tables(buffer).sort_by([("run_id", "ascending"),
+                                                      ("issue", "ascending")])
+            traj = pa.concat_tables(traj_buffer) if traj_schema is not None else None
             store.write_part(part, table, traj)
             if log:
                 log(f"wrote results/part-{part:06d}.parquet ({buffered_runs} runs)")
@@ -301,8 +309,9 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
                 for task, fut in as_completed_bounded(pool, _run_batch, tasks(),
                                                       in_flight=2 * n_workers):
                     rows, traj = fut.result()
-                    buffer.extend(rows)
-                    traj_buffer.extend(traj)
+                    buffer.append(rows)
+                    if traj is not None:
+                        traj_buffer.append(traj)
                     buffered_runs += len(task["runs"])
                     if bar is not None:
                         bar.update(len(task["runs"]))
@@ -323,4 +332,5 @@ def _progress(total: int, enabled: bool):
         return None
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes may be forked
     return tqdm(total=total, unit="run", dynamic_ncols=True, smoothing=0.05, file=sys.stderr)
