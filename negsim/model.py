@@ -199,10 +199,16 @@ class NegotiationModel(mesa.Model):
         self._memo = (self.rule.init(self._state(0), self.params) if self.rule.init else {})
         self.history = RunHistory(record_pairs)
         self.history.append(self, None)
-        # Exact repeats of the whole state, for reusing outcomes (see Rule.markov).
-        self._reuse = (self.rule.markov and not self.rule.stochastic)
-        self._seen: dict[bytes, int] = {}
-        self._period: int | None = None
+        # Exact repeats of a state, for reusing recorded outcomes (see Rule.markov). Issues that
+        # an issue-by-issue rule bargains separately repeat separately; a multidimensional
+        # rule's issues form one group.
+        m = len(self.issue_ids)
+        self._reuse = self.rule.markov and not self.rule.stochastic
+        per_issue = not self.rule.multidimensional and all(
+            isinstance(v, np.ndarray) and v.shape[:1] == (m,) for v in self._memo.values())
+        self._groups = [[k] for k in range(m)] if per_issue else [list(range(m))]
+        self._seen: list[dict[bytes, int]] = [{} for _ in self._groups]
+        self._period = np.zeros(m, dtype=int)      # per issue; 0 = not repeating (yet)
         self._remember_state(0)
         self.statuses: list[IssueStatus] = self._classify()
         self.datacollector = self._make_datacollector() if datacollector else None
@@ -279,30 +285,64 @@ class NegotiationModel(mesa.Model):
         return self.positions.copy()
 
     def _remember_state(self, t: int) -> None:
-        """Note the state after round t; if it repeats the state after round s, every later
-        round t + k has the outcome of round s + k (the rule is deterministic and Markov and no
-        event remains), so those outcomes are reused from the records."""
-        if not self._reuse or self._period is not None or t < self._last_event_round:
+        """Note the state after round t. If a group of issues is in the state it had after round
+        s, every later round t + k of that group has the outcome of round s + k (the rule is
+        deterministic and Markov and no event remains), so its outcomes are reused."""
+        if not self._reuse or t < self._last_event_round:
             return
-        key = np.where(self.active, self.positions, 0.0).tobytes() + self.active.tobytes()
-        s = self._seen.setdefault(key, t)
-        if s != t:
-            self._period = t - s
+        for g, ks in enumerate(self._groups):
+            if self._period[ks[0]]:
+                continue
+            key = (np.where(self.active[ks], self.positions[ks], 0.0).tobytes()
+                   + self.active[ks].tobytes())
+            s = self._seen[g].setdefault(key, t)
+            if s != t:
+                self._period[ks] = t - s
+                self._seen[g] = {}
 
-    def _recorded_outcome(self, t: int) -> RoundOutcome:
-        h, s = self.history, t - self._period  # type: ignore[operator]
-        return RoundOutcome(positions=h.positions[s], kind=h.kind[s], partner=h.partner[s],
-                            actor_info={k: v[s] for k, v in h.actor_info.items()},
-                            pair_info={k: v[s] for k, v in h.pair_info.items()})
+    def _outcome(self, t: int) -> RoundOutcome:
+        """Round t's outcome: recorded rows for repeating issues, the rule for the others."""
+        live = np.flatnonzero(self._period == 0)
+        m = len(self.issue_ids)
+        if live.size == m:
+            return self.rule.step(self._state(t), self.params, self.rng)
+        h = self.history
+        src = t - self._period                              # the round each issue repeats
+        rows = np.arange(m)
+
+        def recorded(series: list[np.ndarray]) -> np.ndarray:
+            return np.stack([series[src[k]][k] if self._period[k] else series[-1][k]
+                             for k in rows])
+
+        out = RoundOutcome(positions=recorded(h.positions), kind=recorded(h.kind),
+                           partner=recorded(h.partner),
+                           actor_info={name: recorded(v) for name, v in h.actor_info.items()},
+                           pair_info={name: recorded(v) for name, v in h.pair_info.items()})
+        if live.size:
+            memo = {key: np.asarray(v)[live] for key, v in self._memo.items()}
+            sub_state = BargainingState(self.positions[live], self.salience[live],
+                                        self.capability[live], self.active[live],
+                                        self.low[live], self.high[live], t, memo,
+                                        self.status_quo[live])
+            sub = self.rule.step(sub_state, self.params, self.rng)
+            for key, v in sub_state.memo.items():
+                self._memo[key][live] = v
+            out.positions[live] = sub.positions
+            out.kind[live] = sub.kind
+            out.partner[live] = sub.partner
+            for name in out.actor_info:
+                if name in sub.actor_info:
+                    out.actor_info[name][live] = sub.actor_info[name]
+            for name in out.pair_info:
+                if name in sub.pair_info:
+                    out.pair_info[name][live] = sub.pair_info[name]
+        return out
 
     def step(self) -> None:
         """One bargaining round: events, the rule's simultaneous moves, records, convergence."""
         t = self.round
         start = self._apply_events(t)
-        if self._period is not None:
-            outcome = self._recorded_outcome(t)
-        else:
-            outcome = self.rule.step(self._state(t), self.params, self.rng)
+        outcome = self._outcome(t)
         new = np.clip(np.asarray(outcome.positions, dtype=float), self.low[:, None],
                       self.high[:, None])
         if not np.all(np.isfinite(new[self.active])):

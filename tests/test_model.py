@@ -169,6 +169,10 @@ def _without_reuse(**kwargs):
 
 @pytest.mark.parametrize("case, kwargs", [
     (NATO, {"max_rounds": 60, "stop": "never"}),
+    # noisy saliences: some issues repeat while others are still moving
+    (NATO, {"max_rounds": 60, "stop": "never", "overrides": {
+        "actors.germany.issues.I4.salience": 0.61, "actors.france.issues.I2.salience": 0.37,
+        "actors.poland.issues.I1.salience": 0.83, "actors.turkey.issues.I6.salience": 0.41}}),
     (DATA / "eum" / "argentina.csv", {"max_rounds": 70, "stop": "never"}),
     (DATA / "eum" / "iran2013.csv", {"max_rounds": 30, "stop": "never", "rule_params": {"q": 0.5}}),
 ])
@@ -178,7 +182,7 @@ def test_reusing_a_repeated_rounds_outcome_changes_nothing(case, kwargs):
     fast = NegotiationModel(case=case, record_pairs=True, **kwargs)
     slow = _without_reuse(case=case, record_pairs=True, **kwargs)
     a, b = fast.run(), slow.run()
-    assert fast._period is not None            # the shortcut was actually taken
+    assert fast._period.any()                  # the shortcut was actually taken
     assert a.to_dict() == b.to_dict()
     np.testing.assert_array_equal(a.positions, b.positions)
     np.testing.assert_array_equal(a.kind, b.kind)
@@ -194,4 +198,4 @@ def test_no_reuse_before_the_last_event():
     slow = _without_reuse(case=small_case(events, max_rounds=14))
     a, b = fast.run(), slow.run()
     np.testing.assert_array_equal(a.positions, b.positions)
-    assert min(fast._seen.values(), default=9) >= 9
+    assert all(min(seen.values(), default=9) >= 9 for seen in fast._seen)

@@ -156,8 +156,10 @@ class Rule:
     one_shot: bool = False
     #: True if, once no events remain, a round's outcome depends only on the state arrays at its
     #: start (positions, saliences, capabilities, participation): then a deterministic run whose
-    #: state repeats an earlier one can reuse that round's recorded outcome instead of
-    #: recomputing it, with bit-identical results.
+    #: state repeats an earlier one reuses that round's recorded outcome instead of recomputing
+    #: it, with bit-identical results. For an issue-by-issue rule (``multidimensional=False``)
+    #: this holds issue by issue, and the rule is then called on the issues still changing
+    #: only; its ``memo`` entries must be arrays indexed by issue (first axis) for that.
     markov: bool = False
     #: Names of ``actor_info`` entries and what they mean, for docs and table columns.
     actor_info: tuple[tuple[str, str], ...] = ()

@@ -70,8 +70,9 @@ class _LineGeometry:
     On a line, voter ``k`` is nearer to ``i`` than to ``j`` exactly when it lies on ``i``'s side
     of their midpoint. With the voters sorted by position, those voters are a prefix (``x_i <
     x_j``) or a suffix (``x_i > x_j``) of the order; this object holds the order and, per pair,
-    how many voters lie at or below (``upto``) and strictly below (``below``) the midpoint.
-    It depends on positions only, so one round computes it once for both passes.
+    how many voters lie at or below (``upto``) and strictly below (``below``) the midpoint, as
+    flat indices into a prefix-sum array of shape (m, n + 1, n). It depends on positions only,
+    so one round computes it once for both passes.
     """
 
     def __init__(self, x: np.ndarray) -> None:
@@ -79,11 +80,19 @@ class _LineGeometry:
         self.order = np.argsort(x, axis=1, kind="stable")
         xs = np.take_along_axis(x, self.order, axis=1)
         mid = 0.5 * (x[:, :, None] + x[:, None, :])
-        self.upto = np.empty((m, n, n), dtype=np.intp)
-        self.below = np.empty((m, n, n), dtype=np.intp)
-        for k in range(m):  # searchsorted is one-dimensional: a loop over issues, not pairs
-            self.upto[k] = np.searchsorted(xs[k], mid[k], side="right")
-            self.below[k] = np.searchsorted(xs[k], mid[k], side="left")
+        upto = np.empty((m, n, n), dtype=np.intp)
+        below = np.empty((m, n, n), dtype=np.intp)
+        for k in range(m):  # searchsorted is one-dimensional: a loop over issues only
+            upto[k] = np.searchsorted(xs[k], mid[k], side="right")
+            below[k] = np.searchsorted(xs[k], mid[k], side="left")
+        # flat index of prefix[k, count[k, i, j], a] for a = j and for a = i
+        base = (np.arange(m)[:, None, None] * (n + 1)) * n
+        j_col = np.arange(n)[None, None, :]
+        i_col = np.arange(n)[None, :, None]
+        self.near_j = base + upto * n + j_col
+        self.near_i = base + upto * n + i_col
+        self.far_j = base + below * n + j_col
+        self.far_i = base + below * n + i_col
         self.lower = x[:, :, None] < x[:, None, :]
         self.higher = x[:, :, None] > x[:, None, :]
 
@@ -102,17 +111,10 @@ def _positive_sums(geo: _LineGeometry, D: np.ndarray, w: np.ndarray) -> np.ndarr
     prefix = np.zeros((m, n + 1, n))
     np.cumsum(wd, axis=1, out=prefix[:, 1:])
     total = prefix[:, n, :]
-
-    def gather(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """prefix[index[i, j], j] and prefix[index[i, j], i] for every pair (i, j)."""
-        at_j = np.take_along_axis(prefix, index, axis=1)
-        at_i = np.take_along_axis(prefix, index.transpose(0, 2, 1), axis=1).transpose(0, 2, 1)
-        return at_j, at_i
-
-    near_j, near_i = gather(geo.upto)
-    far_j, far_i = gather(geo.below)
-    left = near_j - near_i                                              # x_i < x_j: prefix
-    right = (total[:, None, :] - far_j) - (total[:, :, None] - far_i)   # x_i > x_j: suffix
+    flat = prefix.reshape(-1)
+    left = flat[geo.near_j] - flat[geo.near_i]                          # x_i < x_j: prefix
+    right = ((total[:, None, :] - flat[geo.far_j])
+             - (total[:, :, None] - flat[geo.far_i]))                   # x_i > x_j: suffix
     out = np.where(geo.lower, left, np.where(geo.higher, right, 0.0))
     return np.maximum(out, 0.0)
 
@@ -304,10 +306,10 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
     kind = np.where(act, kind, MoveKind.INACTIVE).astype(np.int8)
     partner = np.where(act, partner, -1)
     chosen = partner >= 0
-    safe = np.where(chosen, partner, 0)[:, :, None]
-    new_x = np.where(chosen, np.take_along_axis(dest, safe, axis=2)[..., 0], x)
-    eu_self = np.where(chosen, np.take_along_axis(Eij, safe, axis=2)[..., 0], np.nan)
-    eu_partner = np.where(chosen, np.take_along_axis(Eji, safe, axis=2)[..., 0], np.nan)
+    pick = (np.arange(m * n) * n).reshape(m, n) + np.where(chosen, partner, 0)  # flat [k, i, j]
+    new_x = np.where(chosen, dest.reshape(-1)[pick], x)
+    eu_self = np.where(chosen, Eij.reshape(-1)[pick], np.nan)
+    eu_partner = np.where(chosen, np.ascontiguousarray(Eji).reshape(-1)[pick], np.nan)
     return RoundOutcome(
         positions=new_x,
         kind=kind,
