@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negsim  # noqa: E402
+from _timing import best_of  # noqa: E402
 from negsim.rules.base import BargainingState  # noqa: E402
 from negsim.rules.eum import RULE  # noqa: E402
 from tests import eum_oracle as oracle  # noqa: E402
@@ -46,19 +47,6 @@ def oracle_round(x, s, c, active):
         R = oracle.initial_range(list(x[k]), list(active[k]))
         outs.append(oracle.one_round(list(x[k]), list(c[k]), list(s[k]), list(active[k]), R, {}))
     return outs
-
-
-def best_of(fn, repeat: int, budget: float = 5.0) -> float:
-    """Smallest wall time of ``repeat`` calls (fewer if the budget runs out)."""
-    times = []
-    start = time.perf_counter()
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget:
-            break
-    return min(times)
 
 
 def random_case(n: int, m: int, seed: int):

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import negsim  # noqa: E402
+from _timing import best_of  # noqa: E402
 from negsim.rules.base import BargainingState  # noqa: E402
 from negsim.rules.smp import RULE  # noqa: E402
 from tests import smp_oracle as oracle  # noqa: E402
@@ -72,18 +73,6 @@ def one_turn(pos, sal, cap, active, low, high):
     state = BargainingState(pos, sal, cap, active, low, high, 1)
     state.memo = RULE.init(state, params)
     return RULE.step(state, params, np.random.default_rng(0))
-
-
-def best_of(fn, repeat: int, budget: float = 5.0) -> float:
-    times = []
-    start = time.perf_counter()
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget:
-            break
-    return min(times)
 
 
 def random_case(n: int, d: int, seed: int):

@@ -16,19 +16,8 @@ from negsim.rules.smp import RULE
 
 from . import smp_oracle as oracle
 
-VARIANTS = {
-    "voting_rule": ("Prop", "Binary", "PropBin", "PropCbc", "Cubic", "ASymProsp"),
-    "victory_prob_model": ("Linear", "Square", "Quartic", "Octic", "Binary"),
-    "pce_model": ("Conditional", "MarkovIncentive", "MarkovUniform"),
-    "state_transitions": ("Deterministic", "Stochastic"),
-    "big_r_range": ("Min", "Mid", "Max"),
-    "big_r_adjust": ("None", "OneThird", "Half", "TwoThirds", "Full"),
-    "third_party_commit": ("NoCommit", "SemiCommit", "FullCommit"),
-    "inter_vec_brgn": ("S1P1", "S2P2", "S2PMax"),
-    "bargn_model": ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp"),
-    "receiver_view": ("ktab", "corrected"),
-    "salience_scaling": ("auto", "actor", "given"),
-}
+#: Every sub-model choice of the rule, from its registry metadata.
+VARIANTS = {p.name: p.choices for p in RULE.params if p.choices}
 
 
 def kernel_turns(pos, sal, cap, active, low, high, turns, params, seed):
@@ -58,6 +47,10 @@ def compare(pos, sal, cap, active, low, high, params, turns, seed=0):
     outs = kernel_turns(pos, sal, cap, active, low, high, turns, params, seed)
     ref = oracle.run_turns(pos.T.tolist(), sal.T.tolist(), cap.T.tolist(), active.T.tolist(),
                            list(low), list(high), turns, params, seed)
+    # KTAB's Markov PCEs iterate until the largest change is below 1e-6 (uniform) or 1e-8
+    # (incentive); two correct implementations may stop an iteration apart, so everything that
+    # depends on those probabilities agrees to that tolerance, not to rounding.
+    diag_tol = 1e-9 if params.get("pce_model", "Conditional") == "Conditional" else 1e-5
     compared = 0
     while True:
         try:
@@ -83,7 +76,7 @@ def compare(pos, sal, cap, active, low, high, params, turns, seed=0):
                 if v is None:
                     assert np.isnan(g), (t, name, i)
                 else:
-                    assert g == pytest.approx(v, abs=1e-9), (t, name, i)
+                    assert g == pytest.approx(v, abs=diag_tol), (t, name, i)
             partner = res["partner"][q]
             want_partner = -1 if partner < 0 else present[partner]
             assert (out.partner[ks, i] == want_partner).all(), (t, "partner", i)
@@ -91,7 +84,8 @@ def compare(pos, sal, cap, active, low, high, params, turns, seed=0):
             assert (out.kind[ks, i] == want_kind).all(), (t, "kind", i)
             assert (out.kind[~active[:, i], i] == MoveKind.INACTIVE).all()
         assert out.finished == finished
-        assert out.actor_info["change_ratio"][active][0] == pytest.approx(res["ratio"], abs=1e-9)
+        assert out.actor_info["change_ratio"][active][0] == pytest.approx(res["ratio"],
+                                                                          abs=diag_tol)
         compared += 1
         if finished:
             break

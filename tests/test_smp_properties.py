@@ -30,18 +30,9 @@ from .conftest import DATA, NATO, SCENARIOS
 KTAB = SCENARIOS / "ktab"
 REFERENCE = DATA / "ktab"
 
-SUBMODELS = {
-    "voting_rule": ("Prop", "Binary", "PropBin", "PropCbc", "Cubic", "ASymProsp"),
-    "victory_prob_model": ("Linear", "Square", "Quartic", "Octic", "Binary"),
-    "pce_model": ("Conditional", "MarkovIncentive", "MarkovUniform"),
-    "state_transitions": ("Deterministic", "Stochastic"),
-    "big_r_range": ("Min", "Mid", "Max"),
-    "big_r_adjust": ("None", "OneThird", "Half", "TwoThirds", "Full"),
-    "third_party_commit": ("NoCommit", "SemiCommit", "FullCommit"),
-    "inter_vec_brgn": ("S1P1", "S2P2", "S2PMax"),
-    "bargn_model": ("InitOnlyInterp", "InitRcvrInterp", "PWCompInterp"),
-    "salience_scaling": ("auto", "actor", "given"),
-}
+#: The rule's sub-model choices (from its registry metadata), but the receiver's view.
+SUBMODELS = {p.name: p.choices for p in RULE.params
+             if p.choices and p.name != "receiver_view"}
 
 
 def run_kernel(pos, sal, cap, active, low, high, params, turns=4, seed=0):
