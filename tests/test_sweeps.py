@@ -17,7 +17,7 @@ import negsim
 from negsim.cli import main
 from negsim.documents import read_document
 from negsim.errors import InputError
-from negsim.rules import register
+from negsim.rules import register, unregister
 from negsim.rules.base import MoveKind, Param, RoundOutcome, Rule
 from negsim.sweeps import experiment, sweep
 from negsim.sweeps.analyze import sobol_indices
@@ -198,11 +198,17 @@ def _explode(state, params, rng):
                         np.full((m, n), -1, dtype=np.int32))
 
 
-register(Rule(name="test_explode", title="fails on demand", description="raises if fuse > 0.5",
-              citation="-", step=_explode, params=(Param("fuse", 0.0, "x", low=0, high=1),)))
+@pytest.fixture
+def exploding_rule():
+    """A rule that fails on demand, registered for one test only (not left in the registry)."""
+    register(Rule(name="test_explode", title="fails on demand", citation="-",
+                  description="raises if fuse > 0.5", step=_explode,
+                  params=(Param("fuse", 0.0, "x", low=0, high=1),)))
+    yield
+    unregister("test_explode")
 
 
-def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
+def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path, exploding_rule):
     store = sweep(EMISSION, ["model.params.fuse=0,1,0.25"], design="factorial", workers=1,
                   out=tmp_path / "f", overrides=["model.rule=test_explode", "model.max_rounds=3"])
     st = store.status()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Rule
 
-__all__ = ["register", "get_rule", "rule_names", "all_rules", "UnknownRule"]
+__all__ = ["register", "unregister", "get_rule", "rule_names", "all_rules", "UnknownRule"]
 
 #: Built-in rule name -> module that defines and registers it.
 _BUILTIN: dict[str, str] = {
@@ -37,6 +37,11 @@ def register(rule: "Rule") -> "Rule":
     """Add ``rule`` to the registry (replacing one of the same name) and return it."""
     _REGISTRY[rule.name] = rule
     return rule
+
+
+def unregister(name: str) -> None:
+    """Remove a rule added with :func:`register` (built-in rules come back on next use)."""
+    _REGISTRY.pop(name, None)
 
 
 def _load_entry_points() -> None:
