@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/negsim run scenarios/nato_russia_2022.yaml --explain 5 --out $(OUT)
+	$(VENV)/bin/negsim run scenarios/nato_russia_2022.yaml --explain 5 --out $(OUT) --plot
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
