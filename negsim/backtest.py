@@ -66,9 +66,7 @@ DEU_ROUNDS, DEU_STOP = 10, "never"
 DETECTABLE_NOTE = ("The rule of thumb for the DEU data (about 350 issues): MAE differences under "
                    "about 3 points are not detectable, so read models closer than that as tied.")
 
-# Okabe & Ito (2008) colour-blind-safe palette, and line styles so that print in grey works too.
-_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-            "#000000")
+# Line styles beside the colours, so that print in grey works too.
 _STYLES = ("-", "--", "-.", ":")
 
 
@@ -433,13 +431,15 @@ class BacktestResult:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(11, 4.4), layout="constrained")
+        from .plots._style import OKABE_ITO
+
         ax_cdf, ax_hist = fig.subplots(1, 2)
         bins = np.arange(-102.5, 103, 5)   # a bin centred on 0: exact hits stand out
         for k, m in enumerate(self.models):
             err = self.issues.loc[self.issues["model"] == m, "error_pct"].to_numpy(dtype=float)
             if not err.size:
                 continue
-            style = {"color": _PALETTE[k % len(_PALETTE)],
+            style = {"color": OKABE_ITO[k % len(OKABE_ITO)],
                      "linestyle": _STYLES[k % len(_STYLES)], "linewidth": 1.8}
             ae = np.sort(np.abs(err))
             share = np.arange(1, ae.size + 1) / ae.size

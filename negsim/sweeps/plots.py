@@ -12,9 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .store import SweepStore
 
-# Okabe-Ito, colour-blind safe
-_OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-              "#000000"]
+from ..plots._style import OKABE_ITO  # the one colour-blind-safe palette
 
 
 def forecast_distributions(store: "SweepStore") -> "Figure":
@@ -36,11 +34,11 @@ def forecast_distributions(store: "SweepStore") -> "Figure":
         parts = ax.violinplot([d if np.ptp(d) > 0 else d + 1e-9 * np.arange(d.size)
                                for d in data], positions=pos, showmedians=True, widths=0.8)
         for body in parts["bodies"]:
-            body.set_facecolor(_OKABE_ITO[0])
+            body.set_facecolor(OKABE_ITO[0])
             body.set_alpha(0.35)
     for p, d in zip(pos, data):
         ax.scatter(np.full(d.size, p) + np.random.default_rng(0).uniform(-0.08, 0.08, d.size), d,
-                   s=6, color=_OKABE_ITO[1], alpha=0.5, zorder=3, linewidths=0)
+                   s=6, color=OKABE_ITO[4], alpha=0.5, zorder=3, linewidths=0)
     ax.set_xticks(pos, [sc.issues[i].label for i in issues], rotation=20, ha="right")
     ax.set_ylabel("forecast (weighted median at the end of the run)")
     n = df["run_id"].nunique()
@@ -72,13 +70,13 @@ def sensitivity_bars(table: "pd.DataFrame", output: str, kind: str) -> "Figure":
     ax = fig.add_subplot()
     y = np.arange(len(table))
     if kind == "sobol":
-        ax.barh(y - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], color=_OKABE_ITO[0],
+        ax.barh(y - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], color=OKABE_ITO[0],
                 label="first order S1")
-        ax.barh(y + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], color=_OKABE_ITO[1],
+        ax.barh(y + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], color=OKABE_ITO[4],
                 label="total order ST")
         ax.set_xlabel("Sobol index (95% bootstrap interval)")
     else:
-        ax.barh(y, table["mu_star"], 0.6, xerr=table["mu_star_conf"], color=_OKABE_ITO[0],
+        ax.barh(y, table["mu_star"], 0.6, xerr=table["mu_star_conf"], color=OKABE_ITO[0],
                 label="mu* (mean |elementary effect|)")
         ax.set_xlabel("Morris mu* (95% interval)")
     ax.set_yticks(y, table["factor"])
