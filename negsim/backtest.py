@@ -464,7 +464,8 @@ class BacktestResult:
     def save(self, directory: str | Path, figure: bool = True) -> list[Path]:
         """Write the tables (Parquet and CSV), ``errors.png`` and ``manifest.json`` to
         ``directory``. Each file appears whole or not at all."""
-        from .result import _atomic, _nullable
+        from .files import write_atomic
+        from .result import _nullable
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -476,19 +477,19 @@ class BacktestResult:
             for ext, write in (("parquet", lambda p, df=df: df.to_parquet(p, index=False)),
                                ("csv", lambda p, df=df: df.to_csv(p, index=False))):
                 path = out / f"{name}.{ext}"
-                _atomic(path, write)
+                write_atomic(path, write)
                 written.append(path)
         if figure and len(self.issues):
             fig = self.figure()
             path = out / "errors.png"
-            _atomic(path, lambda p: fig.savefig(p, dpi=150, format="png"))
+            write_atomic(path, lambda p: fig.savefig(p, dpi=150, format="png"))
             written.append(path)
         manifest = dict(self.manifest)
         manifest["files"] = sorted(p.name for p in written) + ["manifest.json"]
         manifest["note"] = self.detectable_note()
         text = json.dumps(_plain(manifest), indent=2, allow_nan=False)
         path = out / "manifest.json"
-        _atomic(path, lambda p: p.write_text(text + "\n"))
+        write_atomic(path, lambda p: p.write_text(text + "\n"))
         written.append(path)
         return written
 

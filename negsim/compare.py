@@ -92,7 +92,7 @@ class Comparison:
         return df
 
     def save(self, directory: str | Path, command: str | None = None) -> Path:
-        from .result import _atomic
+        from .files import write_atomic
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -102,9 +102,9 @@ class Comparison:
         doc = self.to_dict()
         doc["command"] = command
         text = json.dumps(doc, indent=2, allow_nan=False)
-        _atomic(out / "compare.json", lambda p: p.write_text(text + "\n"))
+        write_atomic(out / "compare.json", lambda p: p.write_text(text + "\n"))
         table = self.table()
-        _atomic(out / "compare.csv", lambda p: table.to_csv(p, index=False))
+        write_atomic(out / "compare.csv", lambda p: table.to_csv(p, index=False))
         return out
 
 

@@ -255,7 +255,6 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
     text = build_report(result, run_dir=run_dir, actor=actor, issue=issue, dpi=dpi)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from .files import write_atomic
+
+    return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))

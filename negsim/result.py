@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .convergence import IssueStatus, classify
+from .files import write_atomic
 from .rules.base import MoveKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,8 +48,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RunResult", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 _KIND_LABELS = {int(k): k.label for k in MoveKind}
 
 
@@ -313,14 +310,14 @@ class RunResult:
         out.mkdir(parents=True, exist_ok=True)
         tables = {"issue_rounds": self.issue_table(), "actor_rounds": self.actor_table()}
         for name, df in tables.items():
-            _atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-            _atomic(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+            write_atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+            write_atomic(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
         pairs = self.pair_table()
         if pairs is not None:
-            _atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
-        _atomic(out / "scenario.yaml", lambda p: p.write_text(self.scenario.to_yaml()))
+            write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
+        write_atomic(out / "scenario.yaml", lambda p: p.write_text(self.scenario.to_yaml()))
         text = json.dumps(self.summary(), indent=2, allow_nan=False)
-        _atomic(out / "summary.json", lambda p: p.write_text(text + "\n"))
+        write_atomic(out / "summary.json", lambda p: p.write_text(text + "\n"))
         return out
 
     @classmethod
@@ -399,17 +396,3 @@ def _nullable(df: "pd.DataFrame") -> "pd.DataFrame":
         if df[col].dtype.kind == "f":
             df[col] = df[col].astype("Float64")
     return df
-
-
-def _atomic(path: Path, write) -> None:
-    """Write via a temporary file in the same directory, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()

@@ -235,7 +235,7 @@ def _export(args: argparse.Namespace, caps) -> int:
     from ..backtest import DEU_ROUNDS, DEU_STOP
     from ..deu import SKIP_REASONS, Capabilities, read_deu
     from ..errors import InputError, Problem
-    from ..result import _atomic
+    from ..files import write_atomic
     from .common import note
 
     data = read_deu(args.file, missing_salience=args.missing_salience)
@@ -287,12 +287,12 @@ def _export(args: argparse.Namespace, caps) -> int:
     if out.suffix.lower() in (".yaml", ".yml"):
         out.parent.mkdir(parents=True, exist_ok=True)
         (iid, doc), = docs.items()
-        _atomic(out, lambda p: p.write_text(text(doc)))
+        write_atomic(out, lambda p: p.write_text(text(doc)))
         note(f"wrote {out}")
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for iid, doc in docs.items():
-        _atomic(out / f"{iid}.yaml", lambda p, doc=doc: p.write_text(text(doc)))
+        write_atomic(out / f"{iid}.yaml", lambda p, doc=doc: p.write_text(text(doc)))
     note(f"wrote {len(docs)} scenario file{'s' if len(docs) != 1 else ''} to {out}/")
     return 0
 

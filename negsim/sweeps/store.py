@@ -82,7 +82,7 @@ class SweepStore:
 
     def create(self, manifest: dict[str, Any], scenario_yaml: str) -> None:
         """Start a new store, or check that an existing one holds the same sweep."""
-        from ..result import _atomic
+        from ..files import write_atomic
 
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "results").mkdir(exist_ok=True)
@@ -94,9 +94,9 @@ class SweepStore:
                                           "scenario, parameters, design or seed); use another "
                                           "--out to start a new one")])
             return
-        _atomic(self.path / "scenario.yaml", lambda p: p.write_text(scenario_yaml))
+        write_atomic(self.path / "scenario.yaml", lambda p: p.write_text(scenario_yaml))
         text = json.dumps(manifest, indent=2, allow_nan=False)
-        _atomic(self.manifest_path, lambda p: p.write_text(text + "\n"))
+        write_atomic(self.manifest_path, lambda p: p.write_text(text + "\n"))
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -152,14 +152,14 @@ class SweepStore:
                    ) -> None:
         import pyarrow.parquet as pq
 
-        from ..result import _atomic
+        from ..files import write_atomic
 
         name = f"part-{number:06d}.parquet"
         if trajectories is not None:
             (self.path / "trajectories").mkdir(exist_ok=True)
-            _atomic(self.path / "trajectories" / name,
+            write_atomic(self.path / "trajectories" / name,
                     lambda p: pq.write_table(trajectories, p, compression="zstd"))
-        _atomic(self.path / "results" / name,
+        write_atomic(self.path / "results" / name,
                 lambda p: pq.write_table(results, p, compression="zstd"))
 
     def drop_failed(self) -> int:
@@ -167,7 +167,7 @@ class SweepStore:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        from ..result import _atomic
+        from ..files import write_atomic
 
         dropped = 0
         for number, p in self._parts("results").items():
@@ -176,7 +176,7 @@ class SweepStore:
             n = pc.sum(failed).as_py() or 0
             if n:
                 keep = table.filter(pc.invert(failed))
-                _atomic(p, lambda q, keep=keep: pq.write_table(keep, q, compression="zstd"))
+                write_atomic(p, lambda q, keep=keep: pq.write_table(keep, q, compression="zstd"))
                 dropped += n
         return dropped
 
