@@ -58,7 +58,12 @@ class RunHistory:
         self.mean: list[np.ndarray] = []
         self.dispersion: list[np.ndarray] = []
         self.max_move: list[np.ndarray] = []
+        #: per round, the rule's forecast of every issue (see ``Rule.forecast``)
+        self.forecast: list[np.ndarray] = []
+        self.issue_info: dict[str, list[np.ndarray]] = {}
         self.events: list[tuple[int, str]] = []
+        #: per round, the rule's own records (``RoundOutcome.log``); round 0 has none
+        self.log: list[list[dict[str, Any]]] = []
 
     def append(self, model: "NegotiationModel", outcome: RoundOutcome | None,
                start: np.ndarray | None = None) -> None:
@@ -74,11 +79,22 @@ class RunHistory:
         self.median.append(med)
         self.mean.append(mean)
         self.dispersion.append(disp)
+        own = None if outcome is None else outcome.outcome
+        if own is not None:
+            self.forecast.append(np.asarray(own, dtype=float).copy())
+        else:
+            self.forecast.append(mean.copy() if model.rule.forecast == "mean" else med.copy())
+        for name, _ in model.rule.issue_info:
+            value = None if outcome is None else outcome.issue_info.get(name)
+            self.issue_info.setdefault(name, []).append(
+                np.full(m, np.nan) if value is None else np.asarray(value, dtype=float).copy())
         if prev is None:
             self.max_move.append(np.full(m, np.inf))
         else:
             both = model.active & self.active[-2]
             self.max_move.append(np.where(both, np.abs(model.positions - prev), 0.0).max(axis=1))
+        self.log.append([] if outcome is None else [{"round": len(self.positions) - 1, **rec}
+                                                     for rec in outcome.log])
         if outcome is None:
             self.kind.append(np.where(model.active, MoveKind.HELD, MoveKind.INACTIVE)
                              .astype(np.int8))
@@ -226,6 +242,8 @@ class NegotiationModel(mesa.Model):
     def _make_datacollector(self) -> mesa.DataCollector:
         model_reporters: dict[str, Any] = {"round": "round"}
         for k, iid in enumerate(self.issue_ids):
+            model_reporters[f"forecast[{iid}]"] = \
+                lambda mdl, k=k: float(mdl.history.forecast[-1][k])
             model_reporters[f"median[{iid}]"] = lambda mdl, k=k: float(mdl.history.median[-1][k])
             model_reporters[f"mean[{iid}]"] = lambda mdl, k=k: float(mdl.history.mean[-1][k])
             model_reporters[f"dispersion[{iid}]"] = \
@@ -314,8 +332,13 @@ class NegotiationModel(mesa.Model):
             return np.stack([series[src[k]][k] if self._period[k] else series[-1][k]
                              for k in rows])
 
+        # a rule's own records repeat with the state they came from (whole-state repeats only)
+        whole = h.log[src[0]] if live.size == 0 else []
         out = RoundOutcome(positions=recorded(h.positions), kind=recorded(h.kind),
                            partner=recorded(h.partner),
+                           log=[{k: v for k, v in r.items() if k != "round"} for r in whole],
+                           outcome=None if live.size else h.forecast[src[0]].copy(),
+                           issue_info={name: recorded(v) for name, v in h.issue_info.items()},
                            actor_info={name: recorded(v) for name, v in h.actor_info.items()},
                            pair_info={name: recorded(v) for name, v in h.pair_info.items()})
         if live.size:
@@ -336,6 +359,13 @@ class NegotiationModel(mesa.Model):
             for name in out.pair_info:
                 if name in sub.pair_info:
                     out.pair_info[name][live] = sub.pair_info[name]
+            for name in out.issue_info:
+                if name in sub.issue_info:
+                    out.issue_info[name][live] = sub.issue_info[name]
+            if sub.outcome is not None:
+                out.outcome = recorded(h.forecast)
+                out.outcome[live] = sub.outcome
+            out.log = list(sub.log)
         return out
 
     def step(self) -> None:

@@ -111,14 +111,14 @@ def _summary_table(result: "RunResult") -> str:
         mm = result.moved_most(iid)
         moved = "–" if mm is None or abs(mm[1]) <= 0 else \
             f"{_e(result.actor_name(mm[0]))} {mm[1]:+.3g}"
-        near = result.nearest_label(iid, float(result.median[-1, k]))
+        near = result.nearest_label(iid, float(result.forecast_series[-1, k]))
         rows.append(
             "<tr>"
             f"<td>{_e(issue_title(result, iid))}</td>"
             f'<td class=nowrap><span class="status {_e(st.status)}">{_e(st.status)}</span>'
             f"{detail}</td>"
             f'<td class=num>{"–" if st.since is None else st.since}</td>'
-            f"<td class=num>{_num(result.median[-1, k])}</td>"
+            f"<td class=num>{_num(result.forecast_series[-1, k])}</td>"
             f"<td class=hint>{_e(near)}</td>"
             f"<td class=num>{_num(result.mean[-1, k])}</td>"
             f"<td class=num>{result.dispersion[0, k]:.3g} → {result.dispersion[-1, k]:.3g}</td>"

@@ -81,6 +81,27 @@ class RunResult:
     pair_info: dict[str, np.ndarray] = field(default_factory=dict)
     events: list[tuple[int, str]] = field(default_factory=list)
     command: str | None = None
+    #: the rule's own per-round records (``RoundOutcome.log``), each with its ``round``
+    log: list[dict[str, Any]] = field(default_factory=list)
+    #: (T+1, m) the rule's forecast of every issue after each round (see ``Rule.forecast``);
+    #: None means the weighted median
+    forecast_series: np.ndarray | None = None
+    #: extra per-issue series of the rule, name -> (T+1, m)
+    issue_info: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.forecast_series is None:
+            self.forecast_series = self.median.copy()
+
+    @property
+    def forecast_label(self) -> str:
+        """What the forecast is, in words ("weighted median", "voting outcome", ...)."""
+        from .rules import UnknownRule, get_rule
+
+        try:
+            return get_rule(self.rule).forecast_label
+        except UnknownRule:
+            return "forecast"
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -108,6 +129,9 @@ class RunResult:
             actor_info={k: np.stack(v) for k, v in h.actor_info.items()},
             pair_info={k: np.stack(v) for k, v in h.pair_info.items()},
             events=list(h.events),
+            log=[rec for rnd in h.log for rec in rnd],
+            forecast_series=np.stack(h.forecast),
+            issue_info={k: np.stack(v) for k, v in h.issue_info.items()},
         )
 
     # -- simple views ------------------------------------------------------------------------
@@ -117,7 +141,7 @@ class RunResult:
 
     @property
     def forecast(self) -> dict[str, float]:
-        return {iid: float(self.median[-1, k]) for k, iid in enumerate(self.issue_ids)}
+        return {iid: float(self.forecast_series[-1, k]) for k, iid in enumerate(self.issue_ids)}
 
     def actor_name(self, actor_id: str) -> str:
         return self.scenario.actor_name(actor_id)
@@ -176,7 +200,15 @@ class RunResult:
         return out
 
     def narrative(self, limit: int = 5) -> list[str]:
-        """The ``limit`` largest moves as sentences."""
+        """The ``limit`` largest moves as sentences (in the rule's own terms when it has them)."""
+        from .rules import UnknownRule, get_rule
+
+        try:
+            rule = get_rule(self.rule)
+        except UnknownRule:
+            rule = None
+        if rule is not None and rule.narrative is not None:
+            return rule.narrative(self, limit)
         lines = []
         for mv in self.moves()[:limit]:
             who, other = self.actor_name(mv["actor"]), self.actor_name(mv["partner"])
@@ -194,26 +226,39 @@ class RunResult:
         return lines
 
     # -- JSON ----------------------------------------------------------------------------------
-    def to_dict(self, trajectories: bool = True) -> dict[str, Any]:
-        """The ``negsim run --json`` document (round 0 is the input)."""
-        issues: dict[str, Any] = {}
+    def issue_records(self) -> list[dict[str, Any]]:
+        """One plain record per issue: the one place the per-issue outcome of a run is built
+        (``--json``, comparisons, sweep rows, back-tests and the dashboard all read it)."""
+        out = []
         for k, iid in enumerate(self.issue_ids):
             st = self.statuses[k]
             mm = self.moved_most(iid)
-            entry: dict[str, Any] = {
+            out.append({
+                "issue": iid,
                 "name": self.scenario.issues[iid].name,
                 "status": st.status,
                 "converged_round": st.since,
                 "detail": st.detail or None,
-                "forecast": float(self.median[-1, k]),
+                "forecast": float(self.forecast_series[-1, k]),
                 "mean": float(self.mean[-1, k]),
                 "initial_dispersion": float(self.dispersion[0, k]),
                 "final_dispersion": float(self.dispersion[-1, k]),
                 "moved_most": None if mm is None else {"actor": mm[0], "change": mm[1]},
-            }
+                "rounds_run": self.rounds_run,
+            })
+        return out
+
+    def to_dict(self, trajectories: bool = True) -> dict[str, Any]:
+        """The ``negsim run --json`` document (round 0 is the input)."""
+        issues: dict[str, Any] = {}
+        for k, rec in enumerate(self.issue_records()):
+            iid = rec["issue"]
+            entry: dict[str, Any] = {key: v for key, v in rec.items()
+                                     if key not in ("issue", "rounds_run")}
             if trajectories:
                 entry["trajectory"] = [
-                    {"round": t, "median": float(self.median[t, k]), "mean": float(self.mean[t, k]),
+                    {"round": t, "forecast": float(self.forecast_series[t, k]),
+                     "median": float(self.median[t, k]), "mean": float(self.mean[t, k]),
                      "dispersion": float(self.dispersion[t, k]),
                      "positions": {self.actor_ids[i]: float(self.positions[t, k, i])
                                    for i in np.flatnonzero(self.active[t, k])}}
@@ -241,6 +286,7 @@ class RunResult:
         doc["actor_ids"] = self.actor_ids
         doc["actor_info"] = list(self.actor_info)
         doc["pair_info"] = list(self.pair_info)
+        doc["issue_info"] = list(self.issue_info)
         import negsim
 
         doc["negsim_version"] = negsim.__version__
@@ -257,11 +303,13 @@ class RunResult:
         return _nullable(pd.DataFrame({
             "round": rounds,
             "issue": np.tile(np.array(self.issue_ids, dtype=object), T1),
+            "forecast": self.forecast_series.ravel(),
             "median": self.median.ravel(),
             "mean": self.mean.ravel(),
             "dispersion": self.dispersion.ravel(),
             "max_move": mm.ravel(),
             "actors": self.active.sum(axis=2).ravel(),
+            **{name: arr.ravel() for name, arr in self.issue_info.items()},
         }))
 
     def actor_table(self) -> "pd.DataFrame":
@@ -316,6 +364,9 @@ class RunResult:
         if pairs is not None:
             write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
         write_atomic(out / "scenario.yaml", lambda p: p.write_text(self.scenario.to_yaml()))
+        if self.log:
+            lines = "".join(json.dumps(rec, allow_nan=False) + "\n" for rec in self.log)
+            write_atomic(out / "log.jsonl", lambda p: p.write_text(lines))
         text = json.dumps(self.summary(), indent=2, allow_nan=False)
         write_atomic(out / "summary.json", lambda p: p.write_text(text + "\n"))
         return out
@@ -383,10 +434,15 @@ class RunResult:
             capability=np.nan_to_num(per_actor("capability"), nan=0.0), kind=kind,
             partner=partner, median=per_issue("median"), mean=per_issue("mean"),
             dispersion=per_issue("dispersion"), max_move=max_move, statuses=statuses,
+            forecast_series=per_issue("forecast") if "forecast" in it.columns
+            else per_issue("median"),
+            issue_info={name: per_issue(name, np.nan) for name in summary.get("issue_info", [])},
             actor_info={name: per_actor(name) for name in summary.get("actor_info", [])},
             pair_info=pair_info,
             events=[(e["round"], e["event"]) for e in summary.get("events", [])],
             command=summary.get("command"),
+            log=[json.loads(line) for line in (d / "log.jsonl").read_text().splitlines()
+                 if line.strip()] if (d / "log.jsonl").exists() else [],
         )
 
 

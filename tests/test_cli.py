@@ -55,7 +55,10 @@ def test_run_json_contract(capsys):
         assert math.isfinite(issue["forecast"])
         traj = issue["trajectory"]
         assert [r["round"] for r in traj] == list(range(6))
-        assert set(traj[0]) == {"round", "median", "mean", "dispersion", "positions"}
+        # the contract's keys, plus the rule's own forecast series (the median for the EUM)
+        assert set(traj[0]) == {"round", "forecast", "median", "mean", "dispersion", "positions"}
+        assert all(r["forecast"] == r["median"] for r in traj)
+        assert issue["forecast"] == traj[-1]["forecast"]
         assert len(traj[0]["positions"]) == 33
         assert traj[0]["positions"]["russia"] in (0.0, 5.0, 10.0)
     assert doc["issues"]["I1"]["trajectory"][0]["median"] == 50.0

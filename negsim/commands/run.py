@@ -87,7 +87,7 @@ def print_summary(result) -> None:
         why = "round limit reached"
     con.print(f"[bold]{result.scenario.title}[/bold]")
     con.print(f"model {result.rule}, seed {result.seed}, {result.rounds_run} rounds "
-              f"(stop {stop}: {why}); forecast = capability x salience weighted median")
+              f"(stop {stop}: {why}); forecast = {result.forecast_label}")
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     for col, just in [("issue", "left"), ("status", "left"), ("since", "right"),
                       ("forecast", "right"), ("", "left"), ("mean", "right"),
@@ -104,7 +104,8 @@ def print_summary(result) -> None:
         table.add_row(
             f"{iid} {issue.label}", f"[{style[st.status]}]{status}[/]",
             "-" if st.since is None else str(st.since),
-            f"{result.median[-1, k]:.4g}", result.nearest_label(iid, float(result.median[-1, k])),
+            f"{result.forecast_series[-1, k]:.4g}",
+            result.nearest_label(iid, float(result.forecast_series[-1, k])),
             f"{result.mean[-1, k]:.4g}",
             f"{result.dispersion[0, k]:.3g} -> {result.dispersion[-1, k]:.3g}", moved)
     con.print(table)

@@ -255,7 +255,7 @@ def _draw_convergence(ax: "Axes", result: "RunResult", issue_id: str, styles: St
                     color=BAND, alpha=0.45, lw=0, zorder=1, gid="dispersion")
     ax.plot(rounds, mean, color=MEAN, lw=1.6 if compact else 2.0, ls=(0, (5, 2)), zorder=4,
             gid="mean")
-    ax.plot(rounds, result.median[:, k], color=FORECAST, lw=2.4 if compact else 3.2, zorder=5,
+    ax.plot(rounds, result.forecast_series[:, k], color=FORECAST, lw=2.4 if compact else 3.2, zorder=5,
             gid="forecast")
 
     status = result.statuses[k]
@@ -352,7 +352,7 @@ def plot_convergence(result: "RunResult", issue_id: str | None = None) -> "Figur
         k = result.issue_ids.index(issue_id)
         ax.set_title(plain(f"{issue_title(result, issue_id)}: "
                            f"{status_text(result.statuses[k], result.rounds_run)}; "
-                           f"forecast {result.median[-1, k]:.4g}"), loc="left")
+                           f"forecast {result.forecast_series[-1, k]:.4g}"), loc="left")
         fig.suptitle(plain(_caption(result)), x=0.01, ha="left", fontsize=8, color="#555555")
         _label_ends(ax, result, issue_id, styles)
         handles = _group_handles(result, styles, _participants(result, k)) + \

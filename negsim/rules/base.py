@@ -34,6 +34,7 @@ class MoveKind(enum.IntEnum):
     CAPITULATION = 3    #: gave in fully to the proposer
     BARGAIN = 4         #: adopted an agreed bargain (multi-issue rules)
     FORECAST = 5        #: one-shot forecast rules: the outcome itself, no bargaining
+    EXCHANGE = 6        #: gave way on this issue in a cross-issue exchange (exchange model)
 
     @property
     def label(self) -> str:
@@ -129,10 +130,26 @@ class RoundOutcome:
     #: The rule's own stopping rule says the run is over (honoured with ``stop="auto"``; a rule
     #: such as KTAB's SMP has one). negsim's convergence statuses are still computed as usual.
     finished: bool = False
+    #: Rule-specific records of what happened this round, in order (for the exchange model:
+    #: every realised exchange with both actors, both issues, both moves and the gain; exact
+    #: ties broken by the generator). Each is a plain JSON-serialisable dict; the run keeps them
+    #: per round (``RunResult.log``) and saves them as ``log.jsonl``.
+    log: list[dict[str, Any]] = field(default_factory=list)
+    #: (m,) the rule's own forecast of each issue after this round, when it is not a statistic
+    #: of the positions (the exchange model's voting outcome). None: the rule's ``forecast``
+    #: statistic of the new positions.
+    outcome: np.ndarray | None = None
+    #: extra (m,) per-issue series recorded every round (e.g. the exchange model's preference
+    #: outcome), named in ``Rule.issue_info``.
+    issue_info: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 StepFn = Callable[[BargainingState, Mapping[str, Any], np.random.Generator], RoundOutcome]
 InitFn = Callable[[BargainingState, Mapping[str, Any]], dict[str, Any]]
+#: ``narrative(result, limit, actor=None, issue=None) -> list[str]``: a rule's own account of a
+#: finished run (a :class:`~negsim.result.RunResult`), largest events first; ``actor``/``issue``
+#: restrict it to one actor's or one issue's story.
+NarrativeFn = Callable[..., list[str]]
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,17 @@ class Rule:
     actor_info: tuple[tuple[str, str], ...] = ()
     pair_info: tuple[tuple[str, str], ...] = ()
     docs: str = ""
+    #: Which statistic of the positions is the rule's forecast of an issue: ``"median"``
+    #: (capability x salience weighted median, the default) or ``"mean"`` (the weighted mean,
+    #: for compromise-family rules). A round's ``RoundOutcome.outcome`` overrides it.
+    forecast: str = "median"
+    #: How tables and charts name the forecast ("weighted median", "voting outcome", ...).
+    forecast_label: str = "weighted median"
+    #: Names of ``issue_info`` series and what they mean.
+    issue_info: tuple[tuple[str, str], ...] = ()
+    #: Optional account of a run in the rule's own terms (see :data:`NarrativeFn`); when absent
+    #: the run narrates its largest moves from the per-actor records.
+    narrative: NarrativeFn | None = None
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)

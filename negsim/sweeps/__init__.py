@@ -78,7 +78,7 @@ def experiment(scenario: "Scenario | str | Path", seed: int = 0, **params: Any) 
     out: dict[str, Any] = {"rounds_run": result.rounds_run}
     for k, iid in enumerate(result.issue_ids):
         st = result.statuses[k]
-        out[f"{iid}_forecast"] = float(result.median[-1, k])
+        out[f"{iid}_forecast"] = float(result.forecast_series[-1, k])
         out[f"{iid}_mean"] = float(result.mean[-1, k])
         out[f"{iid}_dispersion"] = float(result.dispersion[-1, k])
         out[f"{iid}_status"] = st.status

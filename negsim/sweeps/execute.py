@@ -66,7 +66,7 @@ def _rows(result, meta: dict[str, Any], record: dict[str, Any]) -> list[dict[str
         st = result.statuses[k]
         rows.append({**meta, "status": "ok", "error": None, "issue": iid,
                      "issue_status": st.status, "converged_round": st.since,
-                     "forecast": float(result.median[-1, k]), "mean": float(result.mean[-1, k]),
+                     "forecast": float(result.forecast_series[-1, k]), "mean": float(result.mean[-1, k]),
                      "initial_dispersion": float(result.dispersion[0, k]),
                      "final_dispersion": float(result.dispersion[-1, k]),
                      "rounds_run": result.rounds_run, "detail": st.detail or None, **record})
