@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["IssueStatus", "classify", "trailing_run"]
+__all__ = ["IssueStatus", "classify", "trailing_run", "StatusTracker"]
 
 CONSENSUS, DEADLOCK, UNSETTLED = "consensus", "deadlock", "unsettled"
 SETTLED = (CONSENSUS, DEADLOCK)
@@ -37,10 +37,45 @@ class IssueStatus:
     status: str
     since: int | None
     detail: str = ""
+    #: for a detected cycle (``detail`` "cycle of N"), the round whose state recurs
+    cycle_start: int | None = None
 
     @property
     def settled(self) -> bool:
         return self.status in SETTLED
+
+
+class StatusTracker:
+    """The statuses of :func:`classify` (without ``detail``), kept up to date round by round in
+    O(issues) per round instead of re-reading the whole history: the trailing runs of calm
+    rounds (dispersion within tolerance, round 0 included) and of still rounds (largest move
+    within the move tolerance) are counters."""
+
+    def __init__(self, tolerance: np.ndarray, move_tolerance: np.ndarray, patience: int) -> None:
+        self.tol = np.asarray(tolerance, dtype=float)
+        self.move_tol = np.asarray(move_tolerance, dtype=float)
+        self.patience = patience
+        self.calm = np.zeros(self.tol.shape, dtype=int)
+        self.still = np.zeros(self.tol.shape, dtype=int)
+        self.t = -1
+
+    def update(self, dispersion: np.ndarray, max_move: np.ndarray | None) -> None:
+        """Add one recorded round (round 0 with ``max_move=None``)."""
+        self.t += 1
+        self.calm = np.where(np.asarray(dispersion) <= self.tol, self.calm + 1, 0)
+        if max_move is not None:
+            self.still = np.where(np.asarray(max_move) <= self.move_tol, self.still + 1, 0)
+
+    def statuses(self) -> list[IssueStatus]:
+        out = []
+        for k in range(self.tol.size):
+            if self.calm[k] >= self.patience:
+                out.append(IssueStatus(CONSENSUS, int(self.t - self.calm[k] + 1)))
+            elif self.still[k] >= self.patience:
+                out.append(IssueStatus(DEADLOCK, int(self.t - self.still[k])))
+            else:
+                out.append(IssueStatus(UNSETTLED, None))
+        return out
 
 
 def trailing_run(flags: np.ndarray) -> np.ndarray:
@@ -61,7 +96,8 @@ def _direction_changes(series: np.ndarray, tol: float) -> int:
 def classify(dispersion: np.ndarray, max_move: np.ndarray, tolerance: np.ndarray,
              move_tolerance: np.ndarray, patience: int, median: np.ndarray | None = None,
              mean: np.ndarray | None = None, positions: np.ndarray | None = None,
-             detail: bool = True) -> list[IssueStatus]:
+             detail: bool = True, cycles: dict[int, tuple[int, int]] | None = None
+             ) -> list[IssueStatus]:
     """Classify every issue from its per-round records.
 
     dispersion, max_move, median, mean: (T+1, m), round 0 first (``max_move[0]`` is ignored);
@@ -81,6 +117,9 @@ def classify(dispersion: np.ndarray, max_move: np.ndarray, tolerance: np.ndarray
             out.append(IssueStatus(CONSENSUS, int(T - run_calm[k] + 1)))
         elif run_still[k] >= patience:
             out.append(IssueStatus(DEADLOCK, int(T - run_still[k])))
+        elif cycles and k in cycles:
+            period, start = cycles[k]
+            out.append(IssueStatus(UNSETTLED, None, f"cycle of {period}", start))
         elif detail:
             out.append(IssueStatus(UNSETTLED, None, _how_unsettled(
                 k, T, median, mean, positions, float(np.asarray(move_tolerance)[k]))))

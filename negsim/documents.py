@@ -288,12 +288,16 @@ def _read_csv(text: str, name: str) -> Document:
 
 def read_document(path: str | Path) -> Document:
     """Read a scenario source by its suffix (``.yaml``/``.yml``/``.json`` or ``.csv``/``.tsv``)."""
-    p = Path(path)
-    name = str(path)
+    from .catalog import resolve_path, shipped
+
+    p = resolve_path(path)
+    name = str(path) if p == Path(path) else str(p)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise InputError([Problem(name, "", "no such file")]) from None
+        names = ", ".join(n for n in shipped() if "/" not in n)
+        raise InputError([Problem(name, "", f"no such file (shipped scenarios, usable by name: "
+                                  f"{names})")]) from None
     except IsADirectoryError:
         raise InputError([Problem(name, "", "is a directory, not a scenario file")]) from None
     except OSError as exc:

@@ -1,138 +1,72 @@
 """The Mesa model: a negotiation run round by round.
 
-``NegotiationModel`` owns the scenario, the issue x actor arrays the actors' preferences live in,
-the bargaining rule and the records. Each ``step()`` is one bargaining round: apply the what-if
-events scheduled for that round, let the rule move every actor at once, record, and check
-convergence. Parameters are plain keywords so that Mesa's ``batch_run`` and ``SolaraViz`` can
-build the model from a dict.
+``NegotiationModel`` owns the scenario, the issue x actor arrays the actors' preferences live in
+and the bargaining rule. Each ``step()`` is one bargaining round: apply the what-if events
+scheduled for that round, let the rule move every actor at once (inside blocs first, then among
+blocs and the others, when the scenario has institutions: :mod:`negsim.levels`), judge what the
+institutions make of the outcome, hand the new state to the records (:mod:`negsim.records`) and
+update the convergence statuses. Parameters are plain keywords so that Mesa's ``batch_run`` and
+``SolaraViz`` can build the model from a dict.
+
+Stopping (``stop="auto"``): when every issue has settled (consensus or deadlock held for
+``patience`` rounds), when the rule's own stopping rule says so, or when a deterministic rule's
+whole state repeats an earlier state with no event left to come: the run then goes round the
+same cycle for ever, so it ends there and each issue records the cycle's length and the round it
+began (``unsettled: cycle of N from round s``). ``stop="never"`` plays every round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from .agents import MOVE_LABELS, Actor
-from .convergence import IssueStatus, classify
+from .convergence import IssueStatus, StatusTracker
 from .errors import InputError, Problem
+from .records import RunHistory
 from .rules import get_rule
-from .rules.base import BargainingState, MoveKind, RoundOutcome, Rule
-from .scenario import EventSpec, Scenario, load_scenario
-from .stats import issue_stats
+from .rules.base import BargainingState, RoundOutcome, Rule
+from .scenario import MAX_ROUNDS, EventSpec, Scenario, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import RunResult
 
 __all__ = ["NegotiationModel", "RunHistory", "DEFAULT_CASE", "resolve_case"]
 
-DEFAULT_CASE = Path(__file__).resolve().parent.parent / "scenarios" / "nato_russia_2022.yaml"
+
+def _default_case() -> Path:
+    from .catalog import scenario_path
+
+    return scenario_path("nato_russia_2022")
+
+
+DEFAULT_CASE = None  #: the flagship; resolved lazily by :func:`resolve_case`
 
 
 def resolve_case(case: Scenario | str | Path | None,
                  overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
-    """A validated scenario from a Scenario, a file path or None (the flagship scenario)."""
+    """A validated scenario from a Scenario, a file path, a shipped scenario's name or None
+    (the flagship scenario)."""
     if case is None:
-        case = DEFAULT_CASE
+        case = _default_case()
     if isinstance(case, Scenario):
         return case.replace(overrides) if overrides else case
-    return load_scenario(case, overrides)
+    from .catalog import resolve_path
 
-
-class RunHistory:
-    """Per-round records of one run, appended by the model (round 0 is the input)."""
-
-    def __init__(self, record_pairs: bool) -> None:
-        self.record_pairs = record_pairs
-        self.positions: list[np.ndarray] = []
-        #: positions at the start of each round's bargaining (after that round's events)
-        self.start: list[np.ndarray] = []
-        self.active: list[np.ndarray] = []
-        self.salience: list[np.ndarray] = []
-        self.capability: list[np.ndarray] = []
-        self.kind: list[np.ndarray] = []
-        self.partner: list[np.ndarray] = []
-        self.actor_info: dict[str, list[np.ndarray]] = {}
-        self.pair_info: dict[str, list[np.ndarray]] = {}
-        self.median: list[np.ndarray] = []
-        self.mean: list[np.ndarray] = []
-        self.dispersion: list[np.ndarray] = []
-        self.max_move: list[np.ndarray] = []
-        #: per round, the rule's forecast of every issue (see ``Rule.forecast``)
-        self.forecast: list[np.ndarray] = []
-        self.issue_info: dict[str, list[np.ndarray]] = {}
-        self.events: list[tuple[int, str]] = []
-        #: per round, the rule's own records (``RoundOutcome.log``); round 0 has none
-        self.log: list[list[dict[str, Any]]] = []
-
-    def append(self, model: "NegotiationModel", outcome: RoundOutcome | None,
-               start: np.ndarray | None = None) -> None:
-        m, n = model.positions.shape
-        prev = self.positions[-1] if self.positions else None
-        self.positions.append(model.positions.copy())
-        self.start.append(self.positions[-1] if start is None else start)
-        self.active.append(model.active.copy())
-        self.salience.append(model.salience.copy())
-        self.capability.append(model.capability.copy())
-        w = model.capability * model.salience
-        med, mean, disp = issue_stats(model.positions, w, model.active)
-        self.median.append(med)
-        self.mean.append(mean)
-        self.dispersion.append(disp)
-        own = None if outcome is None else outcome.outcome
-        if own is not None:
-            self.forecast.append(np.asarray(own, dtype=float).copy())
-        else:
-            self.forecast.append(mean.copy() if model.rule.forecast == "mean" else med.copy())
-        for name, _ in model.rule.issue_info:
-            value = None if outcome is None else outcome.issue_info.get(name)
-            self.issue_info.setdefault(name, []).append(
-                np.full(m, np.nan) if value is None else np.asarray(value, dtype=float).copy())
-        if prev is None:
-            self.max_move.append(np.full(m, np.inf))
-        else:
-            both = model.active & self.active[-2]
-            self.max_move.append(np.where(both, np.abs(model.positions - prev), 0.0).max(axis=1))
-        self.log.append([] if outcome is None else [{"round": len(self.positions) - 1, **rec}
-                                                     for rec in outcome.log])
-        if outcome is None:
-            self.kind.append(np.where(model.active, MoveKind.HELD, MoveKind.INACTIVE)
-                             .astype(np.int8))
-            self.partner.append(np.full((m, n), -1, dtype=np.int32))
-            for name in model.rule_info_names:
-                self.actor_info.setdefault(name, []).append(np.full((m, n), np.nan))
-            if self.record_pairs:
-                for name in model.rule_pair_names:
-                    self.pair_info.setdefault(name, []).append(np.full((m, n, n), np.nan))
-            return
-        self.kind.append(np.where(model.active, outcome.kind, MoveKind.INACTIVE).astype(np.int8))
-        self.partner.append(np.where(model.active, outcome.partner, -1).astype(np.int32))
-        for name in model.rule_info_names:
-            value = outcome.actor_info.get(name)
-            self.actor_info.setdefault(name, []).append(
-                np.full((m, n), np.nan) if value is None else np.where(model.active, value, np.nan))
-        if self.record_pairs:
-            for name in model.rule_pair_names:
-                value = outcome.pair_info.get(name)
-                self.pair_info.setdefault(name, []).append(
-                    np.full((m, n, n), np.nan) if value is None else np.asarray(value, dtype=float))
-
-    def move_of(self, slot: int, k: int) -> dict[str, Any]:
-        t = len(self.positions) - 1
-        kind = MoveKind(int(self.kind[t][k, slot]))
-        partner = int(self.partner[t][k, slot])
-        before = self.start[t][k, slot]
-        return {"round": t, "kind": kind.label, "partner": partner if partner >= 0 else None,
-                "from": float(before), "to": float(self.positions[t][k, slot])}
+    return load_scenario(resolve_path(case), overrides)
 
 
 class NegotiationModel(mesa.Model):
     """A negotiation among actors over one or more issues.
 
     Args:
-        case: the scenario (a :class:`~negsim.scenario.Scenario`, a path to a scenario file, or
-            None for the shipped NATO-Russia 2022 scenario). Not called ``scenario``: Mesa's own
-            ``Model`` takes that keyword for its experimental Scenario class.
+        case: the scenario (a :class:`~negsim.scenario.Scenario`, a path to a scenario file, the
+            name of a shipped scenario, or None for the NATO-Russia 2022 flagship). Not called
+            ``scenario``: Mesa's own ``Model`` takes that keyword for its experimental Scenario.
         rule: bargaining rule name (default: the scenario's ``model.rule``).
         rule_params: the rule's parameters; unspecified ones take the scenario's values when the
             rule is the scenario's own, else the rule's defaults.
@@ -144,7 +78,7 @@ class NegotiationModel(mesa.Model):
         datacollector: keep Mesa's ``DataCollector`` (for ``batch_run``, ``SolaraViz`` and
             ``get_model_vars_dataframe``). negsim's own records (``model.history``, and the
             :class:`RunResult` built from them) are kept either way; ``negsim.run`` and sweeps
-            switch the collector off for speed.
+            switch the collector off for speed (the records are identical: tested).
         rng: seed (int) or numpy Generator; None uses the scenario's ``model.seed`` so that runs
             are reproducible by default.
     """
@@ -175,8 +109,9 @@ class NegotiationModel(mesa.Model):
         self.move_tolerance = float(settings.move_tolerance)
         if self.stop not in ("auto", "never"):
             problems.append(Problem("stop", "", "must be auto or never", self.stop))
-        if self.max_rounds < 1:
-            problems.append(Problem("max_rounds", "", "must be at least 1", self.max_rounds))
+        if not 1 <= self.max_rounds <= MAX_ROUNDS:
+            problems.append(Problem("max_rounds", "", f"must be between 1 and {MAX_ROUNDS}",
+                                    self.max_rounds))
         if problems:
             raise InputError(problems)
         if self.rule.one_shot:
@@ -195,9 +130,7 @@ class NegotiationModel(mesa.Model):
         self.active = arrays.active.copy()
         self.low, self.high = arrays.low, arrays.high
         self.status_quo = arrays.status_quo
-        self._has_stance = np.array([[iid in scenario.actor_spec(aid).issues
-                                      for aid in self.actor_ids] for iid in self.issue_ids],
-                                    dtype=bool).reshape(len(self.issue_ids), len(self.actor_ids))
+        self._has_stance = arrays.stance.copy()
         width = self.high - self.low
         self._tol = self.tolerance * width
         self._move_tol = self.move_tolerance * width
@@ -210,26 +143,51 @@ class NegotiationModel(mesa.Model):
         for aid in scenario.actor_ids:
             self._add_actor(aid)
 
-        self.rule_info_names = [name for name, _ in self.rule.actor_info]
-        self.rule_pair_names = [name for name, _ in self.rule.pair_info]
+        m, n = self.positions.shape
+        self.history = RunHistory(
+            m, n, self.max_rounds + 1, actor_info=[name for name, _ in self.rule.actor_info],
+            pair_info=[name for name, _ in self.rule.pair_info],
+            issue_info=[name for name, _ in self.rule.issue_info], record_pairs=record_pairs)
+        self.record_pairs = record_pairs
+        self._apply_events(0)       # round-0 events change the start state itself
+
+        # institutions: compiled always (the procedural rule and `negsim agree` read them);
+        # they shape runs when the scenario asks for it (model.institutions)
+        from .institutions import Institutions
+
+        self.institutions = Institutions.from_scenario(scenario, self.actor_ids)
+        self.uses_institutions = scenario.has_institutions
+        self.levels = None
+        if self.uses_institutions and self.institutions.blocs and not self.rule.institutional:
+            from .levels import TwoLevel
+
+            self.levels = TwoLevel(self.institutions, self.rule, self.params, self.positions,
+                                   self.salience, self.capability, self.active, self.low,
+                                   self.high, self.max_rounds + 1)
+            self.history.plenary = self.levels.records
+
         self._memo = (self.rule.init(self._state(0), self.params) if self.rule.init else {})
-        self.history = RunHistory(record_pairs)
-        self.history.append(self, None)
-        # Exact repeats of a state, for reusing recorded outcomes (see Rule.markov). Issues that
-        # an issue-by-issue rule bargains separately repeat separately; a multidimensional
-        # rule's issues form one group.
-        m = len(self.issue_ids)
-        self._reuse = self.rule.markov and not self.rule.stochastic
-        per_issue = not self.rule.multidimensional and all(
+        self._record(None, None)
+        # Exact repeats of a state, for reusing recorded outcomes (see Rule.markov) and for
+        # ending a run that cycles. Issues that an issue-by-issue rule bargains separately
+        # repeat separately; a multidimensional rule's issues form one group; a two-level run
+        # repeats only as a whole and reuses nothing.
+        self._deterministic = self.rule.markov and not self.rule.is_stochastic(self.params)
+        self._reuse = self._deterministic and self.levels is None
+        per_issue = not self.rule.multidimensional and self.levels is None and all(
             isinstance(v, np.ndarray) and v.shape[:1] == (m,) for v in self._memo.values())
         self._groups = [[k] for k in range(m)] if per_issue else [list(range(m))]
         self._seen: list[dict[bytes, int]] = [{} for _ in self._groups]
         self._period = np.zeros(m, dtype=int)      # per issue; 0 = not repeating (yet)
+        self._cycle_from = np.full(m, -1)
         self._remember_state(0)
-        self.statuses: list[IssueStatus] = self._classify()
+        self._tracker = StatusTracker(self._tol, self._move_tol, self.patience)
+        self._tracker.update(self.history.dispersion[0], None)
+        self.statuses: list[IssueStatus] = self._tracker.statuses()
         self.datacollector = self._make_datacollector() if datacollector else None
         self.running = True
         self.rule_finished = False
+        self.stop_reason = ""
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
@@ -240,14 +198,14 @@ class NegotiationModel(mesa.Model):
         return int(self.time)
 
     def _make_datacollector(self) -> mesa.DataCollector:
+        h = self.history
         model_reporters: dict[str, Any] = {"round": "round"}
         for k, iid in enumerate(self.issue_ids):
-            model_reporters[f"forecast[{iid}]"] = \
-                lambda mdl, k=k: float(mdl.history.forecast[-1][k])
-            model_reporters[f"median[{iid}]"] = lambda mdl, k=k: float(mdl.history.median[-1][k])
-            model_reporters[f"mean[{iid}]"] = lambda mdl, k=k: float(mdl.history.mean[-1][k])
+            model_reporters[f"forecast[{iid}]"] = lambda mdl, k=k: float(h.forecast[h.rounds, k])
+            model_reporters[f"median[{iid}]"] = lambda mdl, k=k: float(h.median[h.rounds, k])
+            model_reporters[f"mean[{iid}]"] = lambda mdl, k=k: float(h.mean[h.rounds, k])
             model_reporters[f"dispersion[{iid}]"] = \
-                lambda mdl, k=k: float(mdl.history.dispersion[-1][k])
+                lambda mdl, k=k: float(h.dispersion[h.rounds, k])
             model_reporters[f"status[{iid}]"] = lambda mdl, k=k: mdl.statuses[k].status
         agent_reporters: dict[str, Any] = {"actor": "actor_id", "bloc": "bloc"}
         for k, iid in enumerate(self.issue_ids):
@@ -255,7 +213,7 @@ class NegotiationModel(mesa.Model):
                 lambda a, k=k: float(a.model.positions[k, a.slot]) if a.model.active[k, a.slot] \
                 else None
             agent_reporters[f"move[{iid}]"] = \
-                lambda a, k=k: MOVE_LABELS[int(a.model.history.kind[-1][k, a.slot])]
+                lambda a, k=k: MOVE_LABELS[int(h.kind[h.rounds, k, a.slot])]
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
 
     def _add_actor(self, actor_id: str) -> Actor:
@@ -268,13 +226,14 @@ class NegotiationModel(mesa.Model):
     def _state(self, t: int) -> BargainingState:
         return BargainingState(self.positions, self.salience, self.capability, self.active,
                                self.low, self.high, t, getattr(self, "_memo", {}),
-                               self.status_quo)
+                               self.status_quo, self.institutions)
 
-    # -- one round --------------------------------------------------------------------------
-    def _apply_events(self, t: int) -> np.ndarray:
-        """Apply round ``t``'s events; return the positions bargaining starts from."""
+    # -- events ------------------------------------------------------------------------------
+    def _apply_events(self, t: int) -> np.ndarray | None:
+        """Apply round ``t``'s events; return the positions bargaining starts from (None:
+        unchanged since the last round)."""
         if t not in self._events:
-            return self.history.positions[-1]
+            return None
         for ev in self._events[t]:
             if ev.add is not None:
                 slot = self.actor_index[ev.add.id]
@@ -299,44 +258,49 @@ class NegotiationModel(mesa.Model):
                     if ev.position is not None and ev.salience is not None:
                         self._has_stance[k, slot] = True
                         self.active[k, slot] = ev.actor in self.actors
-            self.history.events.append((t, ev.describe()))
+            self.history.events.append((t, ev.describe(self.case)))
         return self.positions.copy()
 
+    # -- repeats -------------------------------------------------------------------------------
     def _remember_state(self, t: int) -> None:
         """Note the state after round t. If a group of issues is in the state it had after round
         s, every later round t + k of that group has the outcome of round s + k (the rule is
-        deterministic and Markov and no event remains), so its outcomes are reused."""
-        if not self._reuse or t < self._last_event_round:
+        deterministic and Markov and no event remains): its outcomes are reused, and the run
+        is known to cycle with period t - s from round s."""
+        if not self._deterministic or t < self._last_event_round:
             return
+        extra = self.levels.state_key() if self.levels is not None else b""
         for g, ks in enumerate(self._groups):
             if self._period[ks[0]]:
                 continue
             key = (np.where(self.active[ks], self.positions[ks], 0.0).tobytes()
-                   + self.active[ks].tobytes())
+                   + self.active[ks].tobytes() + extra)
             s = self._seen[g].setdefault(key, t)
             if s != t:
                 self._period[ks] = t - s
+                self._cycle_from[ks] = s
                 self._seen[g] = {}
 
     def _outcome(self, t: int) -> RoundOutcome:
         """Round t's outcome: recorded rows for repeating issues, the rule for the others."""
         live = np.flatnonzero(self._period == 0)
         m = len(self.issue_ids)
-        if live.size == m:
+        if not self._reuse or live.size == m:
             return self.rule.step(self._state(t), self.params, self.rng)
         h = self.history
         src = t - self._period                              # the round each issue repeats
         rows = np.arange(m)
 
-        def recorded(series: list[np.ndarray]) -> np.ndarray:
-            return np.stack([series[src[k]][k] if self._period[k] else series[-1][k]
+        def recorded(series: np.ndarray) -> np.ndarray:
+            return np.stack([series[src[k], k] if self._period[k] else series[h.rounds, k]
                              for k in rows])
 
         # a rule's own records repeat with the state they came from (whole-state repeats only)
         whole = h.log[src[0]] if live.size == 0 else []
         out = RoundOutcome(positions=recorded(h.positions), kind=recorded(h.kind),
                            partner=recorded(h.partner),
-                           log=[{k: v for k, v in r.items() if k != "round"} for r in whole],
+                           log=[{k: v for k, v in r.items() if k != "round"} for r in whole
+                                if r.get("kind") != "agreement"],
                            outcome=None if live.size else h.forecast[src[0]].copy(),
                            issue_info={name: recorded(v) for name, v in h.issue_info.items()},
                            actor_info={name: recorded(v) for name, v in h.actor_info.items()},
@@ -353,49 +317,101 @@ class NegotiationModel(mesa.Model):
             out.positions[live] = sub.positions
             out.kind[live] = sub.kind
             out.partner[live] = sub.partner
-            for name in out.actor_info:
-                if name in sub.actor_info:
-                    out.actor_info[name][live] = sub.actor_info[name]
-            for name in out.pair_info:
-                if name in sub.pair_info:
-                    out.pair_info[name][live] = sub.pair_info[name]
-            for name in out.issue_info:
-                if name in sub.issue_info:
-                    out.issue_info[name][live] = sub.issue_info[name]
+            for store, part in ((out.actor_info, sub.actor_info), (out.pair_info, sub.pair_info),
+                                (out.issue_info, sub.issue_info)):
+                for name in store:
+                    if name in part:
+                        store[name][live] = part[name]
             if sub.outcome is not None:
                 out.outcome = recorded(h.forecast)
                 out.outcome[live] = sub.outcome
             out.log = list(sub.log)
         return out
 
+    # -- one round --------------------------------------------------------------------------
+    def _record(self, outcome: RoundOutcome | None, start: np.ndarray | None,
+                plenary: Any = None) -> None:
+        """Hand the state after a round (round 0: the start) to the records, with what the
+        institutions make of it."""
+        h = self.history
+        stats = bargain = None
+        if self.levels is not None:
+            if plenary is None:
+                stats, bargain = self.levels.opening_stats(self.positions, self.salience,
+                                                           self.capability, self.active)
+            else:
+                stats, bargain = plenary.stats, plenary.forecast
+        extra: list[dict[str, Any]] = []
+        forecast = None
+        if self.uses_institutions:
+            from .institutions import judge
+            from .stats import issue_stats
+
+            if bargain is None:
+                if outcome is not None and outcome.outcome is not None:
+                    bargain = np.asarray(outcome.outcome, dtype=float)
+                else:
+                    med, mean, _ = issue_stats(self.positions, self.capability * self.salience,
+                                               self.active)
+                    bargain = mean if self.rule.forecast == "mean" else med
+            # actors judge an outcome by the positions they hold; a one-shot forecast rule moves
+            # everyone onto its forecast, so they judge it by where they started
+            pref = start if (self.rule.one_shot and start is not None) else self.positions
+            t = h.rounds + 1
+            judged = judge(self.institutions, pref, self.active, self.capability,
+                           self.salience, bargain)
+            h.agreement[t], h.zone[t], h.bargain[t] = judged.codes, judged.zone, bargain
+            forecast = judged.decided
+            previous = h.agreement[t - 1] if t > 0 else None
+            extra = judged.log(previous, self.issue_ids)
+        h.record(self.positions, self.active, self.salience, self.capability, outcome, start,
+                 stats=stats, forecast=forecast, forecast_stat=self.rule.forecast,
+                 extra_log=extra)
+        if self.levels is not None and plenary is not None:
+            h.max_move[h.rounds] = plenary.max_move
+            self.levels.store(h.rounds, plenary, self.salience, self.capability, self.active)
+
     def step(self) -> None:
         """One bargaining round: events, the rule's simultaneous moves, records, convergence."""
         t = self.round
         start = self._apply_events(t)
-        outcome = self._outcome(t)
+        before = self.positions.copy() if start is None else start
+        plenary = None
+        if self.levels is not None:
+            outcome, plenary = self.levels.round(t, self.positions, self.salience,
+                                                 self.capability, self.active, self.rng,
+                                                 self.record_pairs)
+        else:
+            outcome = self._outcome(t)
         new = np.clip(np.asarray(outcome.positions, dtype=float), self.low[:, None],
                       self.high[:, None])
         if not np.all(np.isfinite(new[self.active])):
             raise FloatingPointError(f"rule {self.rule.name!r} produced a non-finite position "
                                      f"in round {t}")
         self.positions[:] = np.where(self.active, new, self.positions)
-        self.history.append(self, outcome, start)
+        self._record(outcome, before, plenary)
         self._remember_state(t)
-        self.statuses = self._classify()
+        h = self.history
+        self._tracker.update(h.dispersion[t], h.max_move[t])
+        self.statuses = self._tracker.statuses()
         self.rule_finished = bool(outcome.finished)
-        if t >= self.max_rounds or (self.stop == "auto" and t >= self._last_event_round
-                                    and (self.rule_finished
-                                         or all(s.settled for s in self.statuses))):
-            self.running = False
+        if t >= self.max_rounds:
+            self.running, self.stop_reason = False, "round limit reached"
+        elif self.stop == "auto" and t >= self._last_event_round:
+            cycling = (self._period >= 2)
+            settled = np.array([s.settled for s in self.statuses])
+            if self.rule_finished:
+                self.running, self.stop_reason = False, f"the {self.rule.name} rule's own " \
+                                                        "stopping rule"
+            elif settled.all():
+                self.running, self.stop_reason = False, "all issues settled"
+            elif (settled | cycling).all():
+                self.running = False
+                self.stop_reason = "the state repeats (a cycle): the outcome is known"
+        if self.stop == "never" and not self.running:
+            self.stop_reason = "fixed number of rounds"
         if self.datacollector is not None:
             self.datacollector.collect(self)
-
-    def _classify(self) -> list[IssueStatus]:
-        h = self.history
-        # Only the trailing `patience` rounds decide a status; `since` needs the whole run only
-        # for settled issues, and how unsettled issues move is described at the end.
-        return classify(np.array(h.dispersion), np.array(h.max_move), self._tol, self._move_tol,
-                        self.patience, detail=False)
 
     def run(self) -> "RunResult":
         """Step until the stopping rule says so; return the :class:`~negsim.result.RunResult`."""
@@ -403,10 +419,23 @@ class NegotiationModel(mesa.Model):
             self.step()
         return self.result()
 
+    def cycles(self) -> dict[str, tuple[int, int]]:
+        """Issues known to cycle: issue id -> (period, round the cycle began)."""
+        return {iid: (int(self._period[k]), int(self._cycle_from[k]))
+                for k, iid in enumerate(self.issue_ids) if self._period[k] >= 2}
+
     def result(self) -> "RunResult":
         from .result import RunResult
 
-        return RunResult.from_model(self)
-
-
-from .result import RunResult  # noqa: E402  (re-exported for type hints)
+        settings = {"max_rounds": self.max_rounds, "stop": self.stop,
+                    "stop_reason": self.stop_reason or ("still running" if self.running
+                                                        else ""),
+                    "rule_finished": self.rule_finished, "tolerance": self.tolerance,
+                    "move_tolerance": self.move_tolerance, "patience": self.patience,
+                    "institutions": self.uses_institutions,
+                    "levels": 2 if self.levels is not None else 1}
+        return RunResult.from_history(self.history, scenario=self.case, rule=self.rule.name,
+                                      params=dict(self.params), seed=self.seed,
+                                      settings=settings, issue_ids=list(self.issue_ids),
+                                      actor_ids=list(self.actor_ids), low=self.low,
+                                      high=self.high, cycles=self.cycles())

@@ -10,7 +10,9 @@ Files in a run directory:
     scenario title and file, rule, every parameter (with defaults filled in), seed, settings,
     rounds run, per-issue status/round/forecast, events, the command line.
 ``issue_rounds.csv`` / ``.parquet``
-    one row per round and issue: median (forecast), mean, dispersion, largest move, actors.
+    one row per round and issue: the forecast (the rule's; with institutions, the agreed outcome
+    or else the status quo), weighted median and mean, dispersion, largest move, actors; with
+    institutions also the bargained outcome, the agreement and the zone's ends.
 ``actor_rounds.csv`` / ``.parquet``
     one row per round, issue and participating actor: the position bargaining started from
     (``start``, which differs from the previous round's ``position`` only where an event
@@ -18,8 +20,18 @@ Files in a run directory:
     whom, and the rule's per-actor diagnostics.
 ``pairs.parquet``
     (rules with pairwise diagnostics, when recorded) one row per round, issue and ordered pair.
+``plenary_rounds.csv`` / ``.parquet``
+    (two-level runs) one row per round, issue and plenary participant (a bloc, or an actor in
+    no bloc): its position, the kind of offer accepted, from whom, and whether its bloc's
+    members cut its move back (``clamped``).
+``log.jsonl``
+    the rule's own per-round records (exchanges, ties) and, with institutions, every change of
+    an issue's agreement, one JSON object a line.
 ``scenario.yaml``
     the validated scenario as run (overrides applied, saliences on 0-1).
+
+A run directory is written whole: into a temporary sibling, then renamed over the target, so an
+interrupted write leaves the old directory (or none) and a re-run replaces it entirely.
 
 Missing values (an actor that held has no partner) are empty cells in CSV and nulls in Parquet
 and JSON; no NaN or infinity is ever written.
@@ -36,13 +48,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .convergence import IssueStatus, classify
-from .files import write_atomic
+from .errors import InputError, Problem
+from .files import replace_dir, write_atomic
+from .records import AGREEMENT_CODES, AGREEMENT_LABELS, PlenaryRecords
 from .rules.base import MoveKind
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .model import NegotiationModel
+    from .records import RunHistory
     from .scenario import Scenario
 
 __all__ = ["RunResult", "FORMAT_VERSION"]
@@ -88,6 +102,13 @@ class RunResult:
     forecast_series: np.ndarray | None = None
     #: extra per-issue series of the rule, name -> (T+1, m)
     issue_info: dict[str, np.ndarray] = field(default_factory=dict)
+    #: runs with institutions: (T+1, m) agreement codes (``records.AGREEMENT_LABELS``), the
+    #: zone's ends (T+1, m, 2; NaN when none) and the bargained outcome (T+1, m)
+    agreement: np.ndarray | None = None
+    zone: np.ndarray | None = None
+    bargain: np.ndarray | None = None
+    #: two-level runs: the plenary's records
+    plenary: PlenaryRecords | None = None
 
     def __post_init__(self) -> None:
         if self.forecast_series is None:
@@ -105,34 +126,41 @@ class RunResult:
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
-    def from_model(cls, model: "NegotiationModel") -> "RunResult":
-        h = model.history
-        positions = np.stack(h.positions)
-        width = model.high - model.low
-        median, mean, dispersion = np.stack(h.median), np.stack(h.mean), np.stack(h.dispersion)
-        max_move = np.stack(h.max_move)
-        active = np.stack(h.active)
-        statuses = classify(dispersion, max_move, model.tolerance * width,
-                            model.move_tolerance * width, model.patience, median, mean,
-                            np.where(active, positions, 0.0))
+    def from_history(cls, h: "RunHistory", *, scenario: "Scenario", rule: str,
+                     params: dict[str, Any], seed: int | None, settings: dict[str, Any],
+                     issue_ids: list[str], actor_ids: list[str], low: np.ndarray,
+                     high: np.ndarray, cycles: dict[str, tuple[int, int]] | None = None
+                     ) -> "RunResult":
+        """The result of a run from its records (:class:`~negsim.records.RunHistory`)."""
+        T1 = h.rounds + 1
+        width = high - low
+        positions, active = h.positions[:T1], h.active[:T1]
+        median, mean, dispersion = h.median[:T1], h.mean[:T1], h.dispersion[:T1]
+        max_move = h.max_move[:T1]
+        cyc = {issue_ids.index(i): v for i, v in (cycles or {}).items()}
+        statuses = classify(dispersion, max_move, settings["tolerance"] * width,
+                            settings["move_tolerance"] * width, settings["patience"], median,
+                            mean, np.where(active, positions, 0.0), cycles=cyc)
+        inst = bool(settings.get("institutions"))
         return cls(
-            scenario=model.case, rule=model.rule.name, params=dict(model.params), seed=model.seed,
-            settings={"max_rounds": model.max_rounds, "stop": model.stop,
-                      "rule_finished": model.rule_finished,
-                      "tolerance": model.tolerance, "move_tolerance": model.move_tolerance,
-                      "patience": model.patience},
-            issue_ids=list(model.issue_ids), actor_ids=list(model.actor_ids),
-            positions=positions, start=np.stack(h.start), active=active, salience=np.stack(h.salience),
-            capability=np.stack(h.capability), kind=np.stack(h.kind),
-            partner=np.stack(h.partner), median=median, mean=mean, dispersion=dispersion,
-            max_move=max_move, statuses=statuses,
-            actor_info={k: np.stack(v) for k, v in h.actor_info.items()},
-            pair_info={k: np.stack(v) for k, v in h.pair_info.items()},
-            events=list(h.events),
-            log=[rec for rnd in h.log for rec in rnd],
-            forecast_series=np.stack(h.forecast),
-            issue_info={k: np.stack(v) for k, v in h.issue_info.items()},
+            scenario=scenario, rule=rule, params=params, seed=seed, settings=settings,
+            issue_ids=issue_ids, actor_ids=actor_ids, positions=positions,
+            start=h.start[:T1], active=active, salience=h.salience[:T1],
+            capability=h.capability[:T1], kind=h.kind[:T1], partner=h.partner[:T1],
+            median=median, mean=mean, dispersion=dispersion, max_move=max_move,
+            statuses=statuses, actor_info={k: v[:T1] for k, v in h.actor_info.items()},
+            pair_info={k: v[:T1] for k, v in h.pair_info.items()}, events=list(h.events),
+            log=[rec for rnd in h.log for rec in rnd], forecast_series=h.forecast[:T1],
+            issue_info={k: v[:T1] for k, v in h.issue_info.items()},
+            agreement=h.agreement[:T1] if inst else None, zone=h.zone[:T1] if inst else None,
+            bargain=h.bargain[:T1] if inst else None,
+            plenary=h.plenary.cut(T1) if h.plenary is not None else None,
         )
+
+    @classmethod
+    def from_model(cls, model: Any) -> "RunResult":
+        """The result of a model's run so far (``model.result()``)."""
+        return model.result()
 
     # -- simple views ------------------------------------------------------------------------
     @property
@@ -178,52 +206,25 @@ class RunResult:
         i = int(np.argmax(np.abs(delta)))
         return self.actor_ids[i], float(delta[i])
 
-    # -- the why of each move ------------------------------------------------------------------
+    # -- the why of each move (see negsim.narrative) ----------------------------------------
     def moves(self) -> list[dict[str, Any]]:
-        """Every accepted offer: round, issue, actor, kind, partner, from, to, and the rule's
-        per-actor diagnostics (e.g. both expected utilities), largest moves first."""
-        out = []
-        T = self.rounds_run
-        for t in range(1, T + 1):
-            ks, iss = np.nonzero(self.partner[t] >= 0)
-            for k, i in zip(ks.tolist(), iss.tolist()):
-                j = int(self.partner[t, k, i])
-                before, after = float(self.start[t, k, i]), float(self.positions[t, k, i])
-                rec = {"round": t, "issue": self.issue_ids[k], "actor": self.actor_ids[i],
-                       "kind": _KIND_LABELS[int(self.kind[t, k, i])],
-                       "partner": self.actor_ids[j], "from": before, "to": after,
-                       "partner_position": float(self.start[t, k, j])}
-                for name, arr in self.actor_info.items():
-                    rec[name] = _finite_or_none(arr[t, k, i])
-                out.append(rec)
-        out.sort(key=lambda r: (-abs(r["to"] - r["from"]), r["round"], r["issue"]))
-        return out
+        """Every accepted offer, largest moves first (:func:`negsim.narrative.moves`)."""
+        from .narrative import moves
+
+        return moves(self)
 
     def narrative(self, limit: int = 5) -> list[str]:
-        """The ``limit`` largest moves as sentences (in the rule's own terms when it has them)."""
-        from .rules import UnknownRule, get_rule
+        """The ``limit`` largest moves as sentences, plain words first (in the rule's own terms
+        when it has them), and what the institutions made of each issue."""
+        from .narrative import narrative
 
-        try:
-            rule = get_rule(self.rule)
-        except UnknownRule:
-            rule = None
-        if rule is not None and rule.narrative is not None:
-            return rule.narrative(self, limit)
-        lines = []
-        for mv in self.moves()[:limit]:
-            who, other = self.actor_name(mv["actor"]), self.actor_name(mv["partner"])
-            issue = self.scenario.issues[mv["issue"]].label
-            what = {"confrontation": f"lost a confrontation with {other} and moved to its position",
-                    "compromise": f"compromised toward {other} (at {mv['partner_position']:.4g})",
-                    "capitulation": f"capitulated to {other}",
-                    "bargain": f"adopted its bargain with {other}",
-                    }.get(mv["kind"], f"{mv['kind']} with {other}")
-            eus = ""
-            if mv.get("eu_self") is not None and mv.get("eu_partner") is not None:
-                eus = f" [E(own challenge) {mv['eu_self']:+.3f}, E({other}'s) {mv['eu_partner']:+.3f}]"
-            lines.append(f"round {mv['round']}, {issue}: {who} {what}: "
-                         f"{mv['from']:.4g} -> {mv['to']:.4g}{eus}")
-        return lines
+        return narrative(self, limit)
+
+    def actor_story(self, actor_id: str, issue_id: str | None = None) -> list[str]:
+        """One actor's story round by round (on one issue, or all)."""
+        from .narrative import actor_story
+
+        return actor_story(self, actor_id, issue_id)
 
     # -- JSON ----------------------------------------------------------------------------------
     def issue_records(self) -> list[dict[str, Any]]:
@@ -239,6 +240,7 @@ class RunResult:
                 "status": st.status,
                 "converged_round": st.since,
                 "detail": st.detail or None,
+                "cycle_start": st.cycle_start,
                 "forecast": float(self.forecast_series[-1, k]),
                 "mean": float(self.mean[-1, k]),
                 "initial_dispersion": float(self.dispersion[0, k]),
@@ -246,7 +248,29 @@ class RunResult:
                 "moved_most": None if mm is None else {"actor": mm[0], "change": mm[1]},
                 "rounds_run": self.rounds_run,
             })
+            if self.agreement is not None:
+                out[-1].update(self.agreement_record(k))
         return out
+
+    def agreement_record(self, k: int) -> dict[str, Any]:
+        """What the institutions made of issue ``k`` (runs with institutions): the status quo,
+        the final zone, the agreement, the bargained outcome, the round the agreement (or its
+        absence) began and who decided it."""
+        assert self.agreement is not None and self.zone is not None and self.bargain is not None
+        code = int(self.agreement[-1, k])
+        same = self.agreement[:, k] == code
+        since = int(self.rounds_run - (np.argmin(same[::-1]) if not same.all() else
+                                       self.rounds_run))
+        sq = self.scenario.issues[self.issue_ids[k]].status_quo
+        z = self.zone[-1, k]
+        last = next((r for r in reversed(self.log) if r.get("kind") == "agreement"
+                     and r.get("issue") == self.issue_ids[k]), {})
+        return {"status_quo": sq,
+                "zone": None if not np.isfinite(z).all() else [float(z[0]), float(z[1])],
+                "agreement": AGREEMENT_LABELS[code], "agreement_round": since,
+                "bargain": float(self.bargain[-1, k]),
+                "decisive": last.get("decisive", []), "blocked_by": last.get("blocked_by", []),
+                "linkage": last.get("linkage")}
 
     def to_dict(self, trajectories: bool = True) -> dict[str, Any]:
         """The ``negsim run --json`` document (round 0 is the input)."""
@@ -287,6 +311,7 @@ class RunResult:
         doc["actor_info"] = list(self.actor_info)
         doc["pair_info"] = list(self.pair_info)
         doc["issue_info"] = list(self.issue_info)
+        doc["plenary_ids"] = None if self.plenary is None else self.plenary.ids
         import negsim
 
         doc["negsim_version"] = negsim.__version__
@@ -310,7 +335,30 @@ class RunResult:
             "max_move": mm.ravel(),
             "actors": self.active.sum(axis=2).ravel(),
             **{name: arr.ravel() for name, arr in self.issue_info.items()},
+            **({} if self.agreement is None else {
+                "bargain": self.bargain.ravel(),
+                "agreement": np.array([AGREEMENT_LABELS[int(c)] for c in self.agreement.ravel()],
+                                      dtype=object),
+                "zone_low": self.zone[:, :, 0].ravel(), "zone_high": self.zone[:, :, 1].ravel()}),
         }))
+
+    def plenary_table(self) -> "pd.DataFrame | None":
+        if self.plenary is None:
+            return None
+        import pandas as pd
+
+        pl = self.plenary
+        t, k, p = np.nonzero(pl.active)
+        ids = np.array(pl.ids, dtype=object)
+        partner = pl.partner[t, k, p]
+        return _nullable(pd.DataFrame({
+            "round": t, "issue": np.array(self.issue_ids, dtype=object)[k], "party": ids[p],
+            "bloc": pl.is_bloc[p], "position": pl.positions[t, k, p],
+            "salience": pl.salience[t, k, p], "capability": pl.capability[t, k, p],
+            "move": np.array([_KIND_LABELS[int(v)] for v in pl.kind[t, k, p]], dtype=object)
+            if t.size else np.array([], dtype=object),
+            "partner": np.where(partner >= 0, ids[np.maximum(partner, 0)], None),
+            "clamped": pl.clamped[t, k, p]}))
 
     def actor_table(self) -> "pd.DataFrame":
         import pandas as pd
@@ -353,13 +401,21 @@ class RunResult:
 
     # -- files ---------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write the run directory (see module docstring). Files appear whole or not at all."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        """Write the run directory (see module docstring): whole or not at all, replacing an
+        older run there (never a directory that is not a negsim output)."""
+        return replace_dir(directory, self.write_into)
+
+    def write_into(self, out: Path) -> None:
+        """Write the run's files into the (new, empty) directory ``out``."""
         tables = {"issue_rounds": self.issue_table(), "actor_rounds": self.actor_table()}
         for name, df in tables.items():
             write_atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
             write_atomic(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+        plenary = self.plenary_table()
+        if plenary is not None:
+            write_atomic(out / "plenary_rounds.csv", lambda p: plenary.to_csv(p, index=False))
+            write_atomic(out / "plenary_rounds.parquet",
+                         lambda p: plenary.to_parquet(p, index=False))
         pairs = self.pair_table()
         if pairs is not None:
             write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
@@ -369,16 +425,30 @@ class RunResult:
             write_atomic(out / "log.jsonl", lambda p: p.write_text(lines))
         text = json.dumps(self.summary(), indent=2, allow_nan=False)
         write_atomic(out / "summary.json", lambda p: p.write_text(text + "\n"))
-        return out
 
     @classmethod
     def load(cls, directory: str | Path) -> "RunResult":
-        """Read a run directory written by :meth:`save` back into a RunResult."""
+        """Read a run directory written by :meth:`save` back into a RunResult; a missing or
+        damaged directory is an :class:`~negsim.errors.InputError` naming what is wrong."""
+        d = Path(directory)
+        if not (d / "summary.json").is_file():
+            what = "no such directory" if not d.exists() else \
+                "not a negsim run directory (no summary.json; write one with negsim run --out)"
+            raise InputError([Problem(str(d), "", what)])
+        try:
+            return cls._load(d)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any damage becomes one clear message
+            raise InputError([Problem(str(d), "", "damaged run directory: "
+                                      f"{type(exc).__name__}: {str(exc)[:200]}")]) from None
+
+    @classmethod
+    def _load(cls, d: Path) -> "RunResult":
         import pandas as pd
 
         from .scenario import load_scenario
 
-        d = Path(directory)
         summary = json.loads((d / "summary.json").read_text())
         scenario = load_scenario(d / "scenario.yaml")
         issue_ids, actor_ids = summary["issue_ids"], summary["actor_ids"]
@@ -424,7 +494,8 @@ class RunResult:
         max_move = per_issue("max_move", np.inf)
         statuses = [IssueStatus(summary["issues"][iid]["status"],
                                 summary["issues"][iid]["converged_round"],
-                                summary["issues"][iid].get("detail") or "") for iid in issue_ids]
+                                summary["issues"][iid].get("detail") or "",
+                                summary["issues"][iid].get("cycle_start")) for iid in issue_ids]
         return cls(
             scenario=scenario, rule=summary["model"], params=summary["params"],
             seed=summary["seed"], settings=summary["settings"], issue_ids=issue_ids,
@@ -443,7 +514,43 @@ class RunResult:
             command=summary.get("command"),
             log=[json.loads(line) for line in (d / "log.jsonl").read_text().splitlines()
                  if line.strip()] if (d / "log.jsonl").exists() else [],
+            **_load_institutions(d, it, per_issue, summary, T1, m, kidx),
         )
+
+
+def _load_institutions(d: Path, it: "pd.DataFrame", per_issue: Any, summary: dict[str, Any],
+                       T1: int, m: int, kidx: dict[str, int]) -> dict[str, Any]:
+    """The institutional part of a stored run (agreement, zone, bargain, plenary)."""
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    if "agreement" in it.columns:
+        codes = np.zeros((T1, m), dtype=np.int8)
+        codes[it["round"].to_numpy(), it["issue"].map(kidx).to_numpy()] = \
+            it["agreement"].map(lambda v: AGREEMENT_CODES.get(v, 0)).to_numpy()
+        zone = np.stack([per_issue("zone_low", np.nan), per_issue("zone_high", np.nan)], axis=-1)
+        out.update(agreement=codes, zone=zone, bargain=per_issue("bargain", np.nan))
+    ids = summary.get("plenary_ids")
+    if ids and (d / "plenary_rounds.parquet").exists():
+        pt = pd.read_parquet(d / "plenary_rounds.parquet")
+        pidx = {p: n for n, p in enumerate(ids)}
+        is_bloc = np.zeros(len(ids), dtype=bool)
+        first = pt.drop_duplicates("party")
+        is_bloc[first["party"].map(pidx).to_numpy()] = first["bloc"].astype(bool).to_numpy()
+        pl = PlenaryRecords.empty(ids, is_bloc, np.full(len(ids), -1), m, T1)
+        t, k, p = (pt["round"].to_numpy(), pt["issue"].map(kidx).to_numpy(),
+                   pt["party"].map(pidx).to_numpy())
+        pl.positions[t, k, p] = pt["position"].astype(float).to_numpy()
+        pl.salience[t, k, p] = pt["salience"].astype(float).to_numpy()
+        pl.capability[t, k, p] = pt["capability"].astype(float).to_numpy()
+        pl.active[t, k, p] = True
+        labels = {v: kk for kk, v in _KIND_LABELS.items()}
+        pl.kind[t, k, p] = pt["move"].map(labels).to_numpy()
+        has = pt["partner"].notna().to_numpy()
+        pl.partner[t[has], k[has], p[has]] = pt.loc[has, "partner"].map(pidx).to_numpy()
+        pl.clamped[t, k, p] = pt["clamped"].astype(bool).to_numpy()
+        out["plenary"] = pl
+    return out
 
 
 def _nullable(df: "pd.DataFrame") -> "pd.DataFrame":

@@ -109,7 +109,7 @@ def test_events_fire_at_their_round():
     model.step()                                          # round 2: events, then bargaining
     assert model.capability[:, model.actor_index["c"]].tolist() == [10, 10]
     h = model.history
-    assert (2, "b softens") in h.events
+    assert (2, "b softens (b on I1: position 15)") in h.events
     model.step()                                          # round 3: b leaves
     assert "b" not in model.actors and not model.active[:, model.actor_index["b"]].any()
     assert len(model.agents) == 2

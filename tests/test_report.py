@@ -105,7 +105,8 @@ def test_report_has_the_summary_the_moves_and_the_command(synth_html, synth_dir)
         assert f"<td class=num>{'–' if st.since is None else st.since}</td>" in row
         k = result.issue_ids.index(iid)
         assert f"<td class=num>{result.median[-1, k]:.4g}</td>" in row
-    assert "round 3: A5 shifts on rights" in text and "round 5: a5 leaves" in text
+    assert "round 3: A5 shifts on rights (Fund $5bn on R: position 10)" in text
+    assert "round 5: Fund $5bn leaves" in text
     for line in result.narrative(10):
         assert html.escape(line, quote=True) in synth_html
     assert "negsim run synth.yaml" in synth_html and "seed 0" in synth_html

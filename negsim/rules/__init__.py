@@ -23,6 +23,8 @@ _BUILTIN: dict[str, str] = {
     "median": "negsim.rules.baselines",
     "nash": "negsim.rules.baselines",
     "smp": "negsim.rules.smp",
+    "exchange": "negsim.rules.exchange",
+    "procedural": "negsim.rules.procedural",
 }
 
 _REGISTRY: dict[str, "Rule"] = {}

@@ -105,6 +105,9 @@ class BargainingState:
     memo: dict[str, Any] = field(default_factory=dict)  #: per-run memory owned by the rule
     #: (m,) reversion point of each issue if no agreement is reached; NaN where unknown
     status_quo: np.ndarray | None = None
+    #: the scenario's institutions (:class:`negsim.institutions.Institutions`), compiled
+    #: against these arrays' columns; None inside the levels of a two-level run
+    institutions: Any = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -190,9 +193,25 @@ class Rule:
     forecast_label: str = "weighted median"
     #: Names of ``issue_info`` series and what they mean.
     issue_info: tuple[tuple[str, str], ...] = ()
+    #: True for rules that read the scenario's institutions themselves (``state.institutions``:
+    #: the procedural rule); such a rule runs flat, and no two-level wrapping applies to it.
+    institutional: bool = False
+    #: Parameter values that make a rule stochastic: ``{param: values}`` (Axelrod-style
+    #: classifiers that depend on the parameters); see :meth:`is_stochastic`.
+    stochastic_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     #: Optional account of a run in the rule's own terms (see :data:`NarrativeFn`); when absent
     #: the run narrates its largest moves from the per-actor records.
     narrative: NarrativeFn | None = None
+
+    def is_stochastic(self, params: Mapping[str, Any] | None = None) -> bool:
+        """Whether a run with these parameters draws random numbers (``stochastic`` says
+        whether the rule can; ``stochastic_when`` which parameter values make it so)."""
+        if not self.stochastic:
+            return False
+        if not self.stochastic_when:
+            return True
+        values = {**self.defaults(), **dict(params or {})}
+        return any(values.get(name) in choices for name, choices in self.stochastic_when)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
