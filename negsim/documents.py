@@ -21,7 +21,8 @@ from typing import Any
 
 from .errors import InputError, MISSING, Problem
 
-__all__ = ["Document", "read_document", "parse_path", "format_path", "apply_overrides"]
+__all__ = ["Document", "read_document", "parse_path", "format_path", "apply_overrides",
+           "parse_value"]
 
 PathT = tuple[str | int, ...]
 
@@ -192,6 +193,10 @@ def _read_csv(text: str, name: str) -> Document:
 
     if is_ktab_csv(text):
         return read_ktab_csv(text, name)
+    from .decide_format import looks_like_decide, read_decide  # decide's rows: decide_format.py
+
+    if looks_like_decide(text):
+        return read_decide(text, name)
     rows = _sniff_rows(text)
     numbered = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     if not numbered:
@@ -320,7 +325,8 @@ def read_document(path: str | Path) -> Document:
 # --set overrides
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A command-line value read as YAML (``0.9`` a number, ``[1, 2]`` a list, ``auto`` text)."""
     import yaml
 
     try:
@@ -376,7 +382,7 @@ def apply_overrides(doc: Document, overrides: list[str] | dict[str, Any],
             node = nxt
         else:
             last = path[-1]
-            val = _parse_value(value) if from_text else value
+            val = parse_value(value) if from_text else value
             if isinstance(node, dict) and isinstance(last, str):
                 node[last] = val
             elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
