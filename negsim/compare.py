@@ -61,10 +61,13 @@ class Comparison:
         for iid, issue in self.scenario.issues.items():
             models = {}
             for name, r in self.runs.items():
-                st = r.status(iid)
-                models[name] = {"forecast": r.forecast[iid], "status": st.status,
-                                "converged_round": st.since, "detail": st.detail or None,
-                                "rounds_run": r.rounds_run}
+                rec = r.issue_records()[r.issue_ids.index(iid)]
+                models[name] = {key: rec[key] for key in ("forecast", "status",
+                                                          "converged_round", "detail",
+                                                          "rounds_run")}
+                if "agreement" in rec:
+                    models[name].update({key: rec[key] for key in ("agreement", "zone",
+                                                                   "bargain", "status_quo")})
             issues[iid] = {"name": issue.name, "scale": [issue.scale.low, issue.scale.high],
                            "models": models, "spread": self.spread(iid)}
         n = len(self.scenario.issues)
@@ -86,26 +89,28 @@ class Comparison:
             for model, v in entry["models"].items():
                 rows.append({"issue": iid, "model": model, "forecast": v["forecast"],
                              "status": v["status"], "converged_round": v["converged_round"],
-                             "rounds_run": v["rounds_run"]})
+                             "rounds_run": v["rounds_run"], "agreement": v.get("agreement")})
         df = pd.DataFrame(rows)
         df["converged_round"] = df["converged_round"].astype("Int64")
         return df
 
     def save(self, directory: str | Path, command: str | None = None) -> Path:
-        from .files import write_atomic
+        """Write the compare directory whole (or not at all), replacing an older one."""
+        from .files import replace_dir, write_atomic
 
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, r in self.runs.items():
-            r.command = command
-            r.save(out / name)
-        doc = self.to_dict()
-        doc["command"] = command
-        text = json.dumps(doc, indent=2, allow_nan=False)
-        write_atomic(out / "compare.json", lambda p: p.write_text(text + "\n"))
-        table = self.table()
-        write_atomic(out / "compare.csv", lambda p: table.to_csv(p, index=False))
-        return out
+        def fill(out: Path) -> None:
+            for name, r in self.runs.items():
+                r.command = command
+                (out / name).mkdir()
+                r.write_into(out / name)
+            doc = self.to_dict()
+            doc["command"] = command
+            text = json.dumps(doc, indent=2, allow_nan=False)
+            write_atomic(out / "compare.json", lambda p: p.write_text(text + "\n"))
+            table = self.table()
+            write_atomic(out / "compare.csv", lambda p: table.to_csv(p, index=False))
+
+        return replace_dir(directory, fill)
 
 
 def compare(scenario: "Scenario", models: Sequence[str],

@@ -27,9 +27,9 @@ Everything here is exact arithmetic on a line, issue by issue, after Tsebelis (1
   high]`` whose interior is the win-set (one end is the status quo), clipped to the scale.
   An empty zone means the status quo lies in the core: gridlock (Tsebelis 2002, ch. 1).
 * ``blocked_by``: when the zone is empty, every direction of change is vetoed by someone. For
-  each direction the *blockers* are the veto players who prefer no move that way; negsim
-  reports both lists and names as ``blocked_by`` the shorter one (fewer actors; on a tie, the
-  toward-high list): the smallest group of veto players whose consent would open a zone. ``decisive`` names the actors who set the edge
+  each direction the *blockers* are the veto players who prefer no move that way (``blocking``
+  gives both lists); ``blocked_by`` names the blockers of the direction that more of the voters
+  want: the few who stop what most would accept (on a tie, the shorter list). ``decisive`` names the actors who set the edge
   of a non-empty zone (the most reluctant veto player, or the pivotal member).
 * **Packages** (Sebenius 1983; ``docs/institutions.md``): a linking actor accepts a deal on its
   package only if every condition holds (``at_most``/``at_least`` bounds on named issues) and
@@ -425,18 +425,20 @@ def analyse_issue(inst: Institutions, k: int, positions: np.ndarray, active: np.
     # No zone: for each direction, the actors that veto every move that way. A party blocks a
     # direction when its own acceptance set does not point there; its members doing so are
     # those whose own preferred sets do not point there.
-    blocking = {}
+    blocking, wanting = {}, {}
     for direction, label in ((1, "toward_high"), (-1, "toward_low")):
         slots = [int(s) for d in res.blockers.get(direction, ())
                  for s, r in zip(parties[d].slots, parties[d].member_reach)
                  if r * direction <= tol]
         blocking[label] = _names(inst, slots)
+        wanting[label] = sum(int(np.sum(p.member_reach * direction > tol)) for p in parties)
     if res.value != 0.0:
         # the win-set exists but lies beyond the end of the scale
         return IssueAgreement(iid, sq, None, NONE, blocked_by=[], blocking=blocking,
                               blocs=blocs)
-    shorter = sorted((len(v), d) for d, v in blocking.items() if v)
-    blocked_by = blocking[shorter[0][1]] if shorter else []
+    # blocked_by: those who stop the move more of the voters want (ties: the shorter list)
+    ranked = sorted(blocking, key=lambda d: (-wanting[d], len(blocking[d]), d))
+    blocked_by = next((blocking[d] for d in ranked if blocking[d]), [])
     return IssueAgreement(iid, sq, None, NONE, blocked_by=blocked_by, blocking=blocking,
                           blocs=blocs)
 
@@ -609,7 +611,7 @@ class Judgement:
             rec = {"kind": "agreement", "issue": issue_ids[k], "status": AGREEMENT_LABELS[code],
                    "zone": None if a.zone is None else [a.zone[0], a.zone[1]],
                    "decisive": a.decisive, "blocked_by": a.blocked_by,
-                   "outcome": float(self.decided[k])}
+                   "blocking": a.blocking, "outcome": float(self.decided[k])}
             if k in self.blocked:
                 rec["linkage"] = self.blocked[k]
             out.append(rec)

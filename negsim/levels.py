@@ -9,7 +9,10 @@ Any registered rule runs at both levels, unchanged: it is simply called on small
    computed under its internal rule (:func:`negsim.institutions.bloc_reach`): the closed
    interval from the status quo to the edge its most reluctant member (consensus) or its
    pivotal member (qmv) accepts; just the status quo when the members cannot agree on any
-   change; without a status quo, the span of the members' positions.
+   change. That holds where the bloc's consent is required; on an issue decided without it
+   but with some of its members as parties (the US on a US-Russia issue), the bloc is held by
+   what all of those members accept; otherwise, and without a status quo, by the span of its
+   members' positions.
 3. **Tabled position.** Each bloc sits in the plenary as one participant at its tabled
    position: at the start, its broker's ideal point (the agenda setter: Tsebelis 2002, ch. 2),
    else its members' capability x salience weighted mean, projected onto the acceptance set; in
@@ -105,11 +108,18 @@ class TwoLevel:
 
     def acceptance(self, positions: np.ndarray, active: np.ndarray, capability: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
-        """(low, high), each (m, B): the closed set of points each bloc's members accept."""
+        """(low, high), each (m, B): the closed set of points each bloc may table. Where the
+        bloc's consent is required, what its members accept under its internal rule; where it
+        is not but some members' own consent is (the US on a US-Russia issue), what all of
+        those members accept; else (or without a status quo) the span of its members'
+        positions."""
+        from .institutions import TOL, aggregate, Body
+
         m = positions.shape[0]
         lo = np.empty((m, self.B))
         hi = np.empty((m, self.B))
         n_of = {b.id: n for n, b in enumerate(self.inst.blocs)}
+        unanimity = Body("unanimity")
         for b, bloc in enumerate(self.blocs):
             for k in range(m):
                 members = bloc.members[active[k, bloc.members]]
@@ -117,11 +127,19 @@ class TwoLevel:
                     lo[k, b], hi[k, b] = self.low[k], self.high[k]
                     continue
                 sq = self.sq[k]
-                if not np.isfinite(sq):
+                parties = self.inst.decisions[k].parties
+                own = [int(i) for kind, i in parties if kind == "actor" and i in set(members)]
+                if not np.isfinite(sq) or (("bloc", n_of[bloc.id]) not in parties and not own):
                     xs = positions[k, members]
                     lo[k, b], hi[k, b] = xs.min(), xs.max()
                     continue
-                r = bloc_reach(self.inst, n_of[bloc.id], k, positions, active, capability)[0].value
+                if ("bloc", n_of[bloc.id]) in parties:
+                    r = bloc_reach(self.inst, n_of[bloc.id], k, positions, active,
+                                   capability)[0].value
+                else:
+                    reach = 2.0 * (positions[k, own] - sq)
+                    r = aggregate(reach, np.ones(len(own)), unanimity,
+                                  TOL * (self.high[k] - self.low[k])).value
                 end = min(max(sq + r, self.low[k]), self.high[k])
                 lo[k, b], hi[k, b] = min(sq, end), max(sq, end)
         return lo, hi
@@ -245,8 +263,6 @@ class TwoLevel:
         stats = issue_stats(pos, cap * sal, act)
         return stats, (stats[1] if self.rule.forecast == "mean" else stats[0])
 
-    def state_key(self) -> bytes:
-        return self.bloc_pos.tobytes()
 
 
 def _remap(rec: dict[str, Any], members: np.ndarray | None, ids: list[str] | None,

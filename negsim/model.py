@@ -174,8 +174,13 @@ class NegotiationModel(mesa.Model):
         # repeats only as a whole and reuses nothing.
         self._deterministic = self.rule.markov and not self.rule.is_stochastic(self.params)
         self._reuse = self._deterministic and self.levels is None
-        per_issue = not self.rule.multidimensional and self.levels is None and all(
-            isinstance(v, np.ndarray) and v.shape[:1] == (m,) for v in self._memo.values())
+        # a two-level run of an issue-by-issue rule is separable by issue too (its caucus,
+        # plenary and bloc positions are per issue), so its issues repeat one by one
+        memos = [self._memo] + ([] if self.levels is None else
+                                [*self.levels.memo_caucus, self.levels.memo_plenary])
+        per_issue = not self.rule.multidimensional and all(
+            isinstance(v, np.ndarray) and v.shape[:1] == (m,) for memo in memos
+            for v in memo.values())
         self._groups = [[k] for k in range(m)] if per_issue else [list(range(m))]
         self._seen: list[dict[bytes, int]] = [{} for _ in self._groups]
         self._period = np.zeros(m, dtype=int)      # per issue; 0 = not repeating (yet)
@@ -269,12 +274,12 @@ class NegotiationModel(mesa.Model):
         is known to cycle with period t - s from round s."""
         if not self._deterministic or t < self._last_event_round:
             return
-        extra = self.levels.state_key() if self.levels is not None else b""
         for g, ks in enumerate(self._groups):
             if self._period[ks[0]]:
                 continue
             key = (np.where(self.active[ks], self.positions[ks], 0.0).tobytes()
-                   + self.active[ks].tobytes() + extra)
+                   + self.active[ks].tobytes()
+                   + (self.levels.bloc_pos[ks].tobytes() if self.levels is not None else b""))
             s = self._seen[g].setdefault(key, t)
             if s != t:
                 self._period[ks] = t - s

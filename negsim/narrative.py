@@ -166,12 +166,16 @@ def describe_move(r: "RunResult", mv: dict[str, Any]) -> str:
 
 
 def _agreement_lines(r: "RunResult") -> list[str]:
+    """One line per issue (one per package for the issues linkage withholds) on what the
+    institutions made of it."""
     if r.agreement is None:
         return []
     lines = []
+    linked: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for k, iid in enumerate(r.issue_ids):
         rec = r.agreement_record(k)
-        label = r.scenario.issues[iid].label
+        issue = r.scenario.issues[iid]
+        label = issue.label
         status = rec["agreement"]
         if rec["status_quo"] is None:
             continue
@@ -182,25 +186,40 @@ def _agreement_lines(r: "RunResult") -> list[str]:
                          f"set by {_names(r, rec['decisive'])})")
         elif status == "blocked by linkage":
             link = rec.get("linkage") or {}
-            unmet = "; ".join(f"{r.scenario.issues[u['issue']].label} must be "
-                              + (f"at most {u['at_most']:g}" if u.get("at_most") is not None
-                                 else f"at least {u['at_least']:g}")
-                              + f" (it is {u['outcome']:.4g})" for u in link.get("unmet", []))
-            lines.append(f"{label}: no agreement although the bargain ({rec['bargain']:.4g}) "
-                         f"lies in the zone: {_name(r, link.get('actor', '?'))} links it to "
-                         f"its package" + (f", whose red lines are not met: {unmet}" if unmet
-                                           else " and gains nothing from it as a whole")
-                         + f"; the status quo {rec['status_quo']:g} stands")
+            linked.setdefault(link.get("package", "a package"), []).append((k, rec))
         elif status == "no agreement: no zone":
-            lines.append(f"{label}: no agreement is possible: no outcome is better than the "
-                         f"status quo ({rec['status_quo']:g}) for every party whose consent is "
-                         f"needed; a move toward one side is vetoed by "
-                         f"{_names(r, rec['blocked_by'])}")
+            last = next((x for x in reversed(r.log) if x.get("kind") == "agreement"
+                         and x.get("issue") == iid), {})
+            blocking = last.get("blocking") or {}
+            ends = issue.ends
+            parts = []
+            for key, end in (("toward_low", ends.low if ends else "lower"),
+                             ("toward_high", ends.high if ends else "higher")):
+                if blocking.get(key):
+                    parts.append(f"toward '{end}' by {_names(r, blocking[key], 4)}")
+            lines.append(f"{label}: no agreement is possible: every move from the status quo "
+                         f"({rec['status_quo']:g}) is vetoed by some party whose consent is "
+                         f"needed" + (": " + "; ".join(parts) if parts else ""))
         elif status == "no agreement":
             z = rec["zone"]
             lines.append(f"{label}: no agreement: the bargaining ended at {rec['bargain']:.4g}, "
                          f"outside the zone {z[0]:.4g}-{z[1]:.4g}; the status quo "
                          f"{rec['status_quo']:g} stands")
+    for package, items in linked.items():
+        link = items[0][1].get("linkage") or {}
+        unmet = "; ".join(
+            (f"{r.scenario.issues[u['issue']].label} at most {u['at_most']:g}"
+             if u.get("at_most") is not None else
+             f"{r.scenario.issues[u['issue']].label} at least {u['at_least']:g}")
+            + f" (it stays at {u['outcome']:.4g})" for u in link.get("unmet", []))
+        names = ", ".join(f"{r.scenario.issues[r.issue_ids[k]].label} {rec['bargain']:.4g}"
+                          f" in {rec['zone'][0]:.4g}-{rec['zone'][1]:.4g}" for k, rec in items)
+        lines.append(f"{', '.join(r.scenario.issues[r.issue_ids[k]].label for k, _ in items)}: "
+                     f"no agreement although the bargain lies in the zone ({names}): "
+                     f"{_name(r, link.get('actor', '?'))} accepts them only as part of "
+                     f"{package}" + (f", whose red lines are not met: {unmet}" if unmet
+                                     else ", which as a whole gains it nothing")
+                     + "; the status quo stands")
     return lines
 
 

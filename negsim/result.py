@@ -259,8 +259,8 @@ class RunResult:
         assert self.agreement is not None and self.zone is not None and self.bargain is not None
         code = int(self.agreement[-1, k])
         same = self.agreement[:, k] == code
-        since = int(self.rounds_run - (np.argmin(same[::-1]) if not same.all() else
-                                       self.rounds_run))
+        # the first round of the final stretch with this agreement status
+        since = 0 if same.all() else int(self.rounds_run - np.argmin(same[::-1]) + 1)
         sq = self.scenario.issues[self.issue_ids[k]].status_quo
         z = self.zone[-1, k]
         last = next((r for r in reversed(self.log) if r.get("kind") == "agreement"

@@ -311,7 +311,7 @@ def test_cli_scenario_with_outcomes(class_case, capsys):
 @pytest.mark.parametrize("args, fragments", [
     (["deu", "--models", "compromise,oracle"], ["--models: unknown model", "'oracle'"]),
     (["deu", "--param", "eum.q=2"], ["--param: eum.q: must be <= 1 (got 2)"]),
-    (["deu", "--param", "q=2"], ["--param: expected MODEL.NAME=VALUE"]),
+    (["deu", "--param", "q=2"], ["--param: expected RULE.NAME=VALUE"]),
     (["deu", "--com-share", "lots"], ["--com-share: must be a number"]),
     (["deu", "--outcomes", "x.csv"], ["--outcomes: applies to a scenario"]),
     (["scenarios/nato_russia_2022.yaml"], ["--outcomes: required"]),

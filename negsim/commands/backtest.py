@@ -110,30 +110,9 @@ def _share(option: str, text: str | None, problems: list) -> Any:
     return out
 
 
-def _model_params(specs: list[str], problems: list) -> dict[str, dict[str, Any]]:
-    import yaml
-
-    from ..errors import Problem
-
-    out: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        key, sep, value = spec.partition("=")
-        model, dot, name = key.strip().partition(".")
-        if not sep or not dot or not model or not name:
-            problems.append(Problem("--param", "", "expected MODEL.NAME=VALUE, e.g. eum.q=0.5",
-                                    spec))
-            continue
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            parsed = value
-        out.setdefault(model, {})[name.strip()] = parsed
-    return out
-
-
 def main(args: argparse.Namespace) -> int:
     from ..errors import InputError, Problem
-    from .common import command_line
+    from .common import command_line, rule_params
 
     problems: list[Problem] = []
     is_deu = args.target.lower() == "deu"
@@ -170,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
         problems.append(Problem("--seed", "", "must be 0 or more", args.seed))
     com = _share("--com-share", args.com_share, problems)
     ep = _share("--ep-share", args.ep_share, problems)
-    params = _model_params(args.params, problems)
+    params = rule_params(args.params, problems)
     models = _split(args.models) if args.models is not None else None
     if args.models is not None and not models:
         problems.append(Problem("--models", "", "name at least one model", args.models))

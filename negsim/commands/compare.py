@@ -25,31 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=main)
 
 
-def _rule_params(specs: list[str]) -> tuple[dict[str, dict], list]:
-    from ..documents import _parse_value
-    from ..errors import Problem
-
-    out: dict[str, dict] = {}
-    problems = []
-    for spec in specs:
-        key, sep, value = spec.partition("=")
-        rule, dot, name = key.partition(".")
-        if not sep or not dot or not rule or not name:
-            problems.append(Problem("--param", "", "expected RULE.NAME=VALUE", spec))
-            continue
-        out.setdefault(rule.strip(), {})[name.strip()] = _parse_value(value)
-    return out, problems
-
-
 def main(args: argparse.Namespace) -> int:
     from ..compare import compare
     from ..errors import InputError, Problem
     from ..rules import get_rule, rule_names
-    from .common import command_line, load_from_args, print_json
+    from .common import command_line, load_from_args, print_json, rule_params
 
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models \
         else rule_names()
-    params, problems = _rule_params(args.rule_params)
+    problems: list = []
+    params = rule_params(args.rule_params, problems)
     args.model = None
     scenario = load_from_args(args)
     for rule_name, given in params.items():
@@ -83,8 +68,10 @@ def print_comparison(result) -> None:
 
     con = console()
     doc = result.to_dict()
+    inst = any(r.agreement is not None for r in result.runs.values())
     con.print(f"[bold]{doc['scenario']}[/bold]: {len(doc['models'])} models, seed {doc['seed']}; "
-              "forecast = weighted median at the end of each run")
+              "forecast = each rule's forecast at the end of its run"
+              + (" where agreed, else the status quo" if inst else ""))
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     table.add_column("issue")
     for m in doc["models"]:
@@ -100,9 +87,14 @@ def print_comparison(result) -> None:
             v = entry["models"][m]
             since = "" if v["converged_round"] is None else f" @{v['converged_round']}"
             if one_shot[m]:
-                cells.append(f"{v['forecast']:.4g}\n[dim]one-shot[/]")
+                cell = f"{v['forecast']:.4g}\n[dim]one-shot[/]"
             else:
-                cells.append(f"{v['forecast']:.4g}\n[{style[v['status']]}]{v['status']}{since}[/]")
+                cell = f"{v['forecast']:.4g}\n[{style[v['status']]}]{v['status']}{since}[/]"
+            if v.get("agreement"):
+                color = {"agreed": "green", "blocked by linkage": "yellow"}.get(v["agreement"],
+                                                                               "red")
+                cell += f"\n[{color}]{v['agreement'].replace('no agreement: ', '')}[/]"
+            cells.append(cell)
         label = result.scenario.issues[iid].label
         table.add_row(f"{iid} {label}", *cells, f"{entry['spread']:.3g}")
     con.print(table)

@@ -70,47 +70,89 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def stop_reason(result) -> str:
+    """Why the run ended (recorded by the model; worked out for runs saved before it was)."""
+    reason = result.settings.get("stop_reason")
+    if reason:
+        return reason
+    stop = result.settings["stop"]
+    if stop != "auto":
+        return "fixed number of rounds"
+    if result.settings.get("rule_finished"):
+        return f"the {result.rule} rule's own stopping rule"
+    if result.rounds_run < result.settings["max_rounds"]:
+        return "all issues settled"
+    return "round limit reached"
+
+
 def print_summary(result) -> None:
     from rich.table import Table
 
     from .common import console
 
     con = console()
-    stop = result.settings["stop"]
-    if stop != "auto":
-        why = "fixed number of rounds"
-    elif result.settings.get("rule_finished"):
-        why = f"the {result.rule} rule's own stopping rule"
-    elif result.rounds_run < result.settings["max_rounds"]:
-        why = "all issues settled"
-    else:
-        why = "round limit reached"
+    inst = result.agreement is not None
     con.print(f"[bold]{result.scenario.title}[/bold]")
+    forecast = result.forecast_label + (" where agreed, else the status quo" if inst else "")
     con.print(f"model {result.rule}, seed {result.seed}, {result.rounds_run} rounds "
-              f"(stop {stop}: {why}); forecast = {result.forecast_label}")
+              f"(stop {result.settings['stop']}: {stop_reason(result)}); forecast = {forecast}")
+    if result.plenary is not None:
+        blocs = [result.scenario.party_name(i) for i, b in zip(result.plenary.ids,
+                                                               result.plenary.is_bloc) if b]
+        con.print("two levels: each bloc (" + ", ".join(blocs) + ") bargains inside first, "
+                  "then the blocs and the other actors; mean and dispersion are the plenary's")
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    for col, just in [("issue", "left"), ("status", "left"), ("since", "right"),
-                      ("forecast", "right"), ("", "left"), ("mean", "right"),
-                      ("dispersion", "right"), ("moved most", "left")]:
+    cols = [("issue", "left"), ("status", "left"), ("since", "right")]
+    if inst:
+        cols += [("agreement", "left")]
+    cols += [("forecast", "right"), ("", "left"), ("mean", "right"), ("dispersion", "right"),
+             ("moved most", "left")]
+    for col, just in cols:
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     style = {"consensus": "green", "deadlock": "yellow", "unsettled": "red"}
-    for k, iid in enumerate(result.issue_ids):
+    astyle = {"agreed": "green", "blocked by linkage": "yellow"}
+    for k, rec in enumerate(result.issue_records()):
+        iid = rec["issue"]
         st = result.statuses[k]
         issue = result.scenario.issues[iid]
-        mm = result.moved_most(iid)
-        moved = "-" if mm is None or abs(mm[1]) <= 0 else \
-            f"{result.actor_name(mm[0])} {mm[1]:+.3g}"
+        mm = rec["moved_most"]
+        moved = "-" if mm is None or abs(mm["change"]) <= 0 else \
+            f"{result.scenario.party_name(mm['actor'])} {mm['change']:+.3g}"
         status = st.status + (f": {st.detail}" if st.detail else "")
-        table.add_row(
-            f"{iid} {issue.label}", f"[{style[st.status]}]{status}[/]",
-            "-" if st.since is None else str(st.since),
-            f"{result.forecast_series[-1, k]:.4g}",
-            result.nearest_label(iid, float(result.forecast_series[-1, k])),
-            f"{result.mean[-1, k]:.4g}",
-            f"{result.dispersion[0, k]:.3g} -> {result.dispersion[-1, k]:.3g}", moved)
+        if st.cycle_start is not None:
+            status += f" from round {st.cycle_start}"
+        row = [f"{iid} {issue.label}", f"[{style[st.status]}]{status}[/]",
+               "-" if st.since is None else str(st.since)]
+        if inst:
+            label = rec["agreement"] or "-"
+            row.append(f"[{astyle.get(label, 'red')}]{label}[/]")
+        value = rec["forecast"]
+        row += [f"{value:.4g}", result.nearest_label(iid, value), f"{rec['mean']:.4g}",
+                f"{rec['initial_dispersion']:.3g} -> {rec['final_dispersion']:.3g}", moved]
+        table.add_row(*row)
     con.print(table)
     if result.events:
         con.print("events: " + "; ".join(f"round {t}: {text}" for t, text in result.events))
+    for line in notes(result):
+        con.print(line)
+
+
+def notes(result) -> list[str]:
+    """What a reader needs to make sense of a strange-looking result, in words."""
+    from ..narrative import _agreement_lines
+
+    out = []
+    if result.agreement is not None:
+        out += ["why: " + line for line in _agreement_lines(result)]
+    cycling = [iid for iid, st in zip(result.issue_ids, result.statuses)
+               if st.detail.startswith("cycle")]
+    if cycling and result.rule == "eum":
+        out.append("note: under the published expected-utility rule, small actors accept "
+                   "capitulation offers and jump between extreme positions, so "
+                   + ", ".join(cycling) + " go round a cycle; the end forecast of a cycling issue "
+                   "is where the cycle stood, not a settled outcome (see --explain, and "
+                   "docs/eum.md for --param capitulation=false or q=0.5)")
+    return out
 
 
 def print_narrative(result, limit: int) -> None:
@@ -119,5 +161,7 @@ def print_narrative(result, limit: int) -> None:
     con = console()
     lines = result.narrative(limit)
     con.print(f"\n[bold]Largest moves[/bold] ({len(result.moves())} accepted offers in all)")
-    for line in lines or ["no actor moved"]:
+    inst = [line for line in lines if not line.startswith("round ")]
+    for line in [ln for ln in lines if ln.startswith("round ")] or ["no actor moved"]:
         con.print("  " + line)
+    del inst  # the agreement lines are printed with the table

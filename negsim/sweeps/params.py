@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents import Document, PathT, _parse_value, format_path, parse_path
+from ..documents import Document, PathT, parse_value, format_path, parse_path
 from ..errors import InputError, Problem
 
 __all__ = ["Factor", "Fixed", "parse_params", "ORIGIN"]
@@ -225,14 +225,14 @@ def parse_params(specs: list[str], doc: Document, salience_unit: float
                     factors.append(Factor(text, "range", [text], low=nums[0], high=nums[1],
                                           n_levels=_levels_count(nums)))
             elif "," in value:
-                levels = [_parse_value(v.strip()) for v in value.split(",")]
+                levels = [parse_value(v.strip()) for v in value.split(",")]
                 if len(set(map(repr, levels))) != len(levels):
                     raise ValueError("a level is listed twice")
                 for text in texts:
                     factors.append(Factor(text, "levels", [text], levels=levels))
             else:
                 for text in texts:
-                    fixed.append(Fixed(text, _parse_value(value)))
+                    fixed.append(Fixed(text, parse_value(value)))
         except ValueError as exc:
             problems.append(Problem(ORIGIN, key, str(exc), value))
             continue
