@@ -241,7 +241,15 @@ def council_regime(day: _dt.date | None) -> tuple[str, str] | None:
     return found[0], found[2]
 
 
-def _council_weights() -> dict[str, dict[str, float]]:
+#: Qualified-majority thresholds by regime (../shared/reference/deu/council_thresholds.csv):
+#: (share of the weighted votes needed, share of the members needed). Lisbon: 65% of the
+#: population (the weights are population shares) and 55% of the members.
+QMV_THRESHOLDS = {"EU-15": (62 / 87, None), "EU-25 transitional": (88 / 124, None),
+                  "Nice EU-25": (232 / 321, None), "Nice EU-27": (255 / 345, None),
+                  "Nice EU-28": (260 / 352, None), "Lisbon": (0.65, 0.55)}
+
+
+def council_weights() -> dict[str, dict[str, float]]:
     """weights column -> ISO code -> weight (members only) from the shipped table."""
     out: dict[str, dict[str, float]] = {col: {} for _, _, col in REGIMES}
     with open(WEIGHTS_FILE, newline="", encoding="utf-8") as fh:
@@ -307,7 +315,7 @@ class DeuData:
             regime = council_regime(issue.decision_date)
             if regime is None:
                 return None
-            table = (_weights or _council_weights())[regime[1]]
+            table = (_weights or council_weights())[regime[1]]
             base = {a: table.get(ACTORS.get(a, (a, None))[1] or "", 0.0) for a in members}
             # the largest member state of the regime, whether or not the file has its column
             base[""] = max(table.values())
@@ -342,65 +350,146 @@ class DeuData:
                               for a in needed])
 
     # -- scenarios -------------------------------------------------------------------------
-    def scenario_document(self, issue: DeuIssue, options: Capabilities = Capabilities(),
-                          *, rule: str = "eum", rounds: int = 10, stop: str = "never",
-                          seed: int = 0, caps: dict[str, float] | None = None) -> dict[str, Any]:
-        """The issue as a scenario document in the YAML layout (saliences on 0-100).
+    def decision(self, issue: DeuIssue, members: list[str],
+                 _weights: dict[str, dict[str, float]] | None = None) -> tuple[dict, dict]:
+        """(bloc, decision) documents for the issue's procedure (the procedural models of
+        Steunenberg & Selck 2006; docs/institutions.md):
 
-        Only the actors taking part appear; the outcome is in the notes, not in the model.
+        * the Council is a bloc of the member states taking part, deciding by unanimity, or
+          by a qualified majority with the regime's votes and threshold (Lisbon: population
+          shares, 65% of it and 55% of the members); members without a position are left
+          out of the count (a judgment: the DEU codes no stance for them);
+        * consultation (CNS): the Council decides alone; the Commission sets the agenda and
+          can be amended only by unanimity;
+        * codecision (COD): the Council and the Parliament must both agree, with no agenda
+          setter (conciliation: the procedural rule then takes the parties' compromise held
+          to their joint win-set).
         """
-        if caps is None:
-            caps = self.capabilities(issue, options)
-        if caps is None:
-            raise ValueError(f"{issue.id}: {SKIP_REASONS['no_council_weights']}")
-        part = issue.id.rsplit("i", 1)[-1] if "i" in issue.id else ""
-        name = f"{issue.title}, issue {part}" if issue.title and part else issue.title or issue.id
-        where = ", ".join(x for x in (issue.instrument, f"{issue.council} Council"
-                                      if issue.council else "") if x)
-        proc = PROCEDURES.get(issue.procedure, issue.procedure)
-        regime = council_regime(issue.decision_date) if options.source == "council" else None
-        notes = [f"Outcome recorded in the DEU data: {_fmt(issue.outcome)} "
+        regime = council_regime(issue.decision_date)
+        council: dict[str, Any] = {"name": "Council", "members": members}
+        if issue.voting_rule == "QMV" and regime is not None:
+            table = (_weights or council_weights())[regime[1]]
+            votes = {a: table.get(ACTORS.get(a, (a, None))[1] or "", 0.0) for a in members}
+            if sum(votes.values()) > 0 and len(members) > 1:
+                share, min_share = QMV_THRESHOLDS[regime[0]]
+                council.update(rule="qmv", weights=votes, threshold=share)
+                if min_share is not None:
+                    council["min_share"] = min_share
+            else:
+                council["rule"] = "unanimity"
+        else:
+            council["rule"] = "unanimity"
+        if issue.procedure == "COD" and "ep" in issue.stances:
+            decision: dict[str, Any] = {"rule": "unanimity", "parties": ["council", "ep"]}
+        else:
+            decision = {"rule": "unanimity", "parties": ["council"]}
+            if "com" in issue.stances:
+                decision.update(agenda_setter="com", amendment="unanimity")
+        return council, decision
+
+    def scenario_document(self, issue: DeuIssue | list[DeuIssue],
+                          options: Capabilities = Capabilities(), *, rule: str = "eum",
+                          rounds: int = 10, stop: str = "never", seed: int = 0,
+                          caps: dict[str, float] | list[dict[str, float]] | None = None,
+                          procedures: bool = True) -> dict[str, Any]:
+        """One issue, or the issues of one proposal, as a scenario document in the YAML
+        layout (saliences on 0-100).
+
+        Only the actors taking part appear; outcomes are in the notes, not in the model. An
+        actor's capability can differ between the issues (Council weights by date):
+        ``capability_by_issue`` then holds it. With ``procedures``, each issue's reference
+        point is its status quo and its procedure its decision (:meth:`decision`); the
+        document keeps ``model.institutions: off`` so that only rules that read institutions
+        themselves (the procedural rule) use them and every other rule runs as before.
+        """
+        issues = issue if isinstance(issue, list) else [issue]
+        capmaps = caps if isinstance(caps, list) else [caps] if caps is not None else \
+            [self.capabilities(i, options) for i in issues]
+        for i, cm in zip(issues, capmaps):
+            if cm is None:
+                raise ValueError(f"{i.id}: {SKIP_REASONS['no_council_weights']}")
+        first = issues[0]
+        where = ", ".join(x for x in (first.instrument, f"{first.council} Council"
+                                      if first.council else "") if x)
+        proc = PROCEDURES.get(first.procedure, first.procedure)
+        regime = council_regime(first.decision_date) if options.source == "council" else None
+        def each(value) -> str:
+            return "; ".join((f"{i.id} " if len(issues) > 1 else "") + _fmt(value(i))
+                             for i in issues)
+
+        notes = [f"Outcome recorded in the DEU data: {each(lambda i: i.outcome)} "
                  "(not used by the model)."]
-        notes.append(f"Reference point: {_fmt(issue.reference_point)}.")
+        notes.append(f"Reference point: {each(lambda i: i.reference_point)}.")
         notes.append("Capability: " + options.describe()
                      + (f" ({regime[0]})" if regime else "") + ".")
-        if issue.missing:
-            notes.append("Left out as missing data: " + ", ".join(issue.missing) + ".")
-        issue_doc: dict[str, Any] = {"name": name, "short": issue.id,
-                                     "scale": {"low": 0, "high": 100}}
-        if issue.reference_point is not None:
-            issue_doc["status_quo"] = issue.reference_point
+        missing = list(dict.fromkeys(m for i in issues for m in i.missing))
+        if missing:
+            notes.append("Left out as missing data: " + ", ".join(missing) + ".")
+        issue_docs: dict[str, Any] = {}
         actors: dict[str, Any] = {}
-        for actor in sorted(issue.stances, key=self._order):
-            pos, sal = issue.stances[actor]
-            name_, iso = ACTORS.get(actor, (actor, "?"))
-            actors[actor] = {"name": name_, "bloc": "EU institution" if iso is None
-                             else "member state", "capability": float(caps[actor]),
-                             "issues": {issue.id: {"position": pos, "salience": sal}}}
-        return {
+        for i, cm in zip(issues, capmaps):
+            part = i.id.rsplit("i", 1)[-1] if "i" in i.id else ""
+            name = f"{i.title}, issue {part}" if i.title and part else i.title or i.id
+            doc: dict[str, Any] = {"name": name, "short": i.id, "scale": {"low": 0, "high": 100}}
+            if i.reference_point is not None:
+                doc["status_quo"] = i.reference_point
+            for actor in sorted(i.stances, key=self._order):
+                pos, sal = i.stances[actor]
+                name_, iso = ACTORS.get(actor, (actor, "?"))
+                entry = actors.setdefault(actor, {
+                    "name": name_, "bloc": "EU institution" if iso is None else "member state",
+                    "capability": float(cm[actor]), "issues": {}})
+                if float(cm[actor]) != entry["capability"]:
+                    entry.setdefault("capability_by_issue", {})[i.id] = float(cm[actor])
+                entry["issues"][i.id] = {"position": pos, "salience": sal}
+            if procedures:
+                # the DEU never varies procedure, voting rule or date within a proposal, so
+                # one Council bloc (every member state taking part anywhere) serves all
+                decision = self.decision(i, [])[1]
+                doc["decision"] = decision
+            issue_docs[i.id] = doc
+        # actors in the file's column order, as in one-issue documents, so that every issue
+        # sees its participants in the same order (rules break exact ties by that order)
+        actors = {a: actors[a] for a in sorted(actors, key=self._order)}
+        title = issues[0].title or issues[0].id
+        head = f"DEU {first.id}: {issue_docs[first.id]['name']}" if len(issues) == 1 else \
+            f"DEU proposal {first.proposal}: {title} ({len(issues)} issues)"
+        out = {
             "metadata": {
-                "title": f"DEU {issue.id}: {name}",
-                **({"date": issue.adopted.isoformat()} if issue.adopted else {}),
-                "description": f"Proposal {issue.proposal or '?'} ({where}); {proc}; Council "
-                               f"voting rule {issue.voting_rule}. Positions and saliences on "
+                "title": head,
+                **({"date": first.adopted.isoformat()} if first.adopted else {}),
+                "description": f"Proposal {first.proposal or '?'} ({where}); {proc}; Council "
+                               f"voting rule {first.voting_rule}. Positions and saliences on "
                                "0-100 as coded by the DEU experts.",
                 "sources": [{"key": "DEU", "citation": DEU_CITATION,
                              "url": "https://doi.org/10.34810/data53"}],
                 "notes": " ".join(notes),
             },
             "salience_scale": "percent",
-            "issues": {issue.id: issue_doc},
+            "issues": issue_docs,
             "actors": actors,
-            "model": {"rule": rule, "max_rounds": int(rounds), "stop": stop, "seed": int(seed)},
+            "model": {"rule": rule, "max_rounds": int(rounds), "stop": stop, "seed": int(seed),
+                      **({"institutions": "off"} if procedures else {})},
         }
+        if procedures:
+            members = sorted({a for i in issues for a in i.stances if a not in INSTITUTIONS},
+                             key=self._order)
+            if members:
+                out["blocs"] = {"council": self.decision(first, members)[0]}
+            else:   # no member state takes part: nothing for a Council to decide
+                for doc in issue_docs.values():
+                    doc.pop("decision", None)
+        return out
 
-    def scenario(self, issue: DeuIssue, options: Capabilities = Capabilities(), **kw: Any):
-        """The issue as a validated :class:`~negsim.scenario.Scenario` (see
-        :meth:`scenario_document`)."""
+    def scenario(self, issue: "DeuIssue | list[DeuIssue]", options: Capabilities = Capabilities(),
+                 **kw: Any):
+        """The issue (or a proposal's issues) as a validated
+        :class:`~negsim.scenario.Scenario` (see :meth:`scenario_document`)."""
         from .scenario import scenario_from_dict
 
+        first = issue[0] if isinstance(issue, list) else issue
         return scenario_from_dict(self.scenario_document(issue, options, **kw),
-                                  name=f"{self.file}:{issue.line}")
+                                  name=f"{self.file}:{first.line}")
 
     def _no_gdp_line(self) -> Problem:
         return Problem(self.file, "", "this file has no GDP line (the line after the header); "

@@ -306,7 +306,7 @@ class NegotiationModel(mesa.Model):
                            partner=recorded(h.partner),
                            log=[{k: v for k, v in r.items() if k != "round"} for r in whole
                                 if r.get("kind") != "agreement"],
-                           outcome=None if live.size else h.forecast[src[0]].copy(),
+                           outcome=None,
                            issue_info={name: recorded(v) for name, v in h.issue_info.items()},
                            actor_info={name: recorded(v) for name, v in h.actor_info.items()},
                            pair_info={name: recorded(v) for name, v in h.pair_info.items()})
@@ -328,9 +328,14 @@ class NegotiationModel(mesa.Model):
                     if name in part:
                         store[name][live] = part[name]
             if sub.outcome is not None:
-                out.outcome = recorded(h.forecast)
+                out.outcome = recorded(h.rule_outcome)
                 out.outcome[live] = sub.outcome
             out.log = list(sub.log)
+        else:
+            # every issue repeats: the rule's own outcomes (if it gives them) repeat with them,
+            # each issue from its own source round
+            own = recorded(h.rule_outcome)
+            out.outcome = own if np.isfinite(own).all() else None
         return out
 
     # -- one round --------------------------------------------------------------------------

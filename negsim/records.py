@@ -57,6 +57,8 @@ class RunHistory:
         #: per round, the forecast of every issue (the rule's, or the agreed outcome)
         self.forecast = np.zeros((capacity, m))
         self.issue_info = {name: np.full((capacity, m), np.nan) for name in issue_info}
+        #: per round, the rule's own outcome (``RoundOutcome.outcome``), NaN where it gave none
+        self.rule_outcome = np.full((capacity, m), np.nan)
         #: runs with institutions: per round, the agreement code, zone and bargaining outcome
         self.agreement = np.zeros((capacity, m), dtype=np.int8)
         self.zone = np.full((capacity, m, 2), np.nan)
@@ -95,6 +97,8 @@ class RunHistory:
             self.max_move[t] = np.where(both, np.abs(positions - self.positions[t - 1]),
                                         0.0).max(axis=1, initial=0.0)
         own = None if outcome is None else outcome.outcome
+        if own is not None:
+            self.rule_outcome[t] = own
         if forecast is not None:
             self.forecast[t] = forecast
         elif own is not None:

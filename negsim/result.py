@@ -50,6 +50,7 @@ import numpy as np
 from .convergence import IssueStatus, classify
 from .errors import InputError, Problem
 from .files import replace_dir, write_atomic
+from .tables import nullable
 from .records import AGREEMENT_CODES, AGREEMENT_LABELS, PlenaryRecords
 from .rules.base import MoveKind
 
@@ -325,7 +326,7 @@ class RunResult:
         rounds = np.repeat(np.arange(T1), m)
         mm = self.max_move.copy()
         mm[0] = np.nan
-        return _nullable(pd.DataFrame({
+        return nullable(pd.DataFrame({
             "round": rounds,
             "issue": np.tile(np.array(self.issue_ids, dtype=object), T1),
             "forecast": self.forecast_series.ravel(),
@@ -351,7 +352,7 @@ class RunResult:
         t, k, p = np.nonzero(pl.active)
         ids = np.array(pl.ids, dtype=object)
         partner = pl.partner[t, k, p]
-        return _nullable(pd.DataFrame({
+        return nullable(pd.DataFrame({
             "round": t, "issue": np.array(self.issue_ids, dtype=object)[k], "party": ids[p],
             "bloc": pl.is_bloc[p], "position": pl.positions[t, k, p],
             "salience": pl.salience[t, k, p], "capability": pl.capability[t, k, p],
@@ -380,7 +381,7 @@ class RunResult:
         }
         for name, arr in self.actor_info.items():
             cols[name] = arr[t, k, i]
-        return _nullable(pd.DataFrame(cols))
+        return nullable(pd.DataFrame(cols))
 
     def pair_table(self) -> "pd.DataFrame | None":
         if not self.pair_info:
@@ -397,7 +398,7 @@ class RunResult:
                                 "actor": ids[i], "other": ids[j]}
         for name, arr in self.pair_info.items():
             cols[name] = arr[t, k, i, j]
-        return _nullable(pd.DataFrame(cols))
+        return nullable(pd.DataFrame(cols))
 
     # -- files ---------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -552,10 +553,3 @@ def _load_institutions(d: Path, it: "pd.DataFrame", per_issue: Any, summary: dic
         out["plenary"] = pl
     return out
 
-
-def _nullable(df: "pd.DataFrame") -> "pd.DataFrame":
-    """Float columns with NaN become nullable (NaN -> null in Parquet, empty in CSV)."""
-    for col in df.columns:
-        if df[col].dtype.kind == "f":
-            df[col] = df[col].astype("Float64")
-    return df

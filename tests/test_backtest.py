@@ -291,7 +291,8 @@ def test_cli_table_and_files(tmp_path, capsys):
     manifest = strict_json((out / "manifest.json").read_text())
     assert manifest["command"].startswith("negsim backtest deu")
     assert manifest["seed"] == 0 and manifest["data_file"] == str(SMALL)
-    assert manifest["models"][1] == {"name": "eum", "params": manifest["models"][1]["params"],
+    assert manifest["models"][1] == {"name": "eum", "rule": "eum",
+                                     "params": manifest["models"][1]["params"],
                                      "rounds": 10, "stop": "never"}
     issues = pd.read_parquet(out / "issues.parquet")
     assert len(issues) == 8 and issues["reference_point"].isna().sum() == 4

@@ -199,3 +199,20 @@ def test_no_reuse_before_the_last_event():
     a, b = fast.run(), slow.run()
     np.testing.assert_array_equal(a.positions, b.positions)
     assert all(min(seen.values(), default=9) >= 9 for seen in fast._seen)
+
+
+def test_reuse_with_issues_repeating_at_different_periods():
+    """Issues of one scenario that repeat with different periods (here 1 and 2) reuse their
+    outcomes each from its own source round, forecasts included."""
+    from negsim.backtest.deu import deu_cases
+    from negsim.deu import Capabilities, read_deu
+
+    cases, _ = deu_cases(read_deu(), Capabilities("gdp"), by="proposal")
+    case = next(c for c in cases if any(t.issue == "n99235i2" for t in c.targets))
+    fast = NegotiationModel(case=case.scenario, rule="eum")
+    slow = _without_reuse(case=case.scenario, rule="eum")
+    a, b = fast.run(), slow.run()
+    assert sorted(fast._period.tolist()) == [1, 2]
+    np.testing.assert_array_equal(a.positions, b.positions)
+    np.testing.assert_array_equal(a.forecast_series, b.forecast_series)
+    assert a.to_dict() == b.to_dict()

@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="a position without a salience: leave the actor out (default) or "
                           "read salience 0")
     deu.add_argument("--issues", metavar="ID,...", help="only these issue ids")
+    deu.add_argument("--by", choices=("issue", "proposal"), default="issue",
+                     help="one case per issue (default; as in the literature) or per proposal "
+                          "(its issues bargained together: rules that trade across issues, "
+                          "such as exchange, need it; issue-by-issue rules are unchanged)")
     deu.add_argument("--export", metavar="ID,...|all",
                      help="write these issues as scenario YAML files (to --out: a .yaml file or "
                           "a directory; one issue without --out: standard output) and stop")
@@ -135,6 +139,8 @@ def main(args: argparse.Namespace) -> int:
                            ("--export", args.export)):
             if value is not None:
                 problems.append(Problem(opt, "", "applies to 'deu' only", value))
+        if args.by != "issue":
+            problems.append(Problem("--by", "", "applies to 'deu' only", args.by))
         if args.missing_salience != "absent":
             problems.append(Problem("--missing-salience", "", "applies to 'deu' only",
                                     args.missing_salience))
@@ -158,6 +164,10 @@ def main(args: argparse.Namespace) -> int:
 
     from ..backtest import DEFAULT_MODELS, DEU_ROUNDS, DEU_STOP
 
+    if args.out and not args.export:
+        from ..files import check_output_dir
+
+        check_output_dir(args.out)
     command = command_line(args)
     if is_deu:
         from ..deu import Capabilities
@@ -174,7 +184,7 @@ def main(args: argparse.Namespace) -> int:
                               rounds=args.rounds or DEU_ROUNDS, stop=args.stop or DEU_STOP,
                               workers=args.workers, seed=args.seed or 0,
                               resamples=args.bootstrap, issues=_split(args.issues) or None,
-                              command=command)
+                              command=command, by=args.by)
     else:
         from ..backtest import backtest_scenario
 
@@ -212,40 +222,15 @@ def _export(args: argparse.Namespace, caps) -> int:
     import yaml
 
     from ..backtest import DEU_ROUNDS, DEU_STOP
-    from ..deu import SKIP_REASONS, Capabilities, read_deu
+    from ..backtest.deu import export_documents
     from ..errors import InputError, Problem
     from ..files import write_atomic
     from .common import note
 
-    data = read_deu(args.file, missing_salience=args.missing_salience)
-    caps = caps or Capabilities("gdp" if data.gdp is not None else "council")
-    data.check_capabilities(caps)
     wanted = _split(args.export)
-    if wanted == ["all"]:
-        wanted = [i.id for i in data.scorable()]
-    problems = []
-    docs: dict[str, dict] = {}
-    for iid in wanted:
-        try:
-            issue = data.issue(iid)
-        except KeyError:
-            problems.append(Problem("--export", "", "unknown DEU issue id (ids look like "
-                                    "d00032i1; see the issues table of a back-test)", iid))
-            continue
-        if len(issue.stances) < 2:
-            problems.append(Problem("--export", "", "fewer than two actors take part in this "
-                                    "issue, so it is no negotiation", iid))
-            continue
-        capmap = data.capabilities(issue, caps)
-        if capmap is None:
-            problems.append(Problem("--export", "", SKIP_REASONS["no_council_weights"], iid))
-            continue
-        doc = data.scenario_document(issue, caps, rounds=args.rounds or DEU_ROUNDS,
-                                     stop=args.stop or DEU_STOP, seed=args.seed or 0,
-                                     caps=capmap)
-        data.scenario(issue, caps, rounds=args.rounds or DEU_ROUNDS,
-                      stop=args.stop or DEU_STOP, seed=args.seed or 0, caps=capmap)  # validates
-        docs[iid] = doc
+    docs, problems = export_documents(args.file, caps, wanted, args.missing_salience,
+                                      rounds=args.rounds or DEU_ROUNDS,
+                                      stop=args.stop or DEU_STOP, seed=args.seed or 0)
     out = Path(args.out) if args.out else None
     if out is None and len(docs) > 1:
         problems.append(Problem("--out", "", "exporting several issues needs --out DIR"))
@@ -316,15 +301,18 @@ def print_summary(result) -> None:
         text = x["name"] + (" (one-shot)" if x["rounds"] == 1 and x["stop"] is None else
                             ("" if x["rounds"] is None else f" {x['rounds']} rounds")
                             + ("" if x["stop"] is None else f", stop {x['stop']}"))
-        defaults = get_rule(x["name"]).defaults()
+        defaults = get_rule(x.get("rule", x["name"])).defaults()
         changed = [f"{k}={v}" for k, v in x["params"].items() if defaults.get(k) != v]
         return text + (f" ({', '.join(changed)})" if changed else "")
 
     settings = "; ".join(setting(x) for x in m["models"])
     intervals = (f"95% bootstrap intervals ({m['bootstrap']} resamples, seed {m['seed']})"
                  if m["bootstrap"] else "no intervals (--bootstrap 0)")
-    con.print(escape(f"models: {settings}; forecast = final capability x salience weighted "
-                     f"median; errors in points of a 0-100 scale; {intervals}"))
+    labels = {get_rule(x.get("rule", x["name"])).forecast_label for x in m["models"]}
+    by = " (cases by proposal)" if m.get("cases_by") == "proposal" else ""
+    con.print(escape(f"models: {settings}; forecast = each model's after its last round ("
+                     + ", ".join(sorted(labels)) + f"){by}; errors in points of a 0-100 scale; "
+                     f"{intervals}"))
     s = result.summary
     rows = s[s["by"] == "all"].to_dict(orient="records")
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
