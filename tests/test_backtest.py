@@ -269,7 +269,8 @@ def test_cli_json_on_the_deu_data(capsys):
     assert doc["counts"]["scored"] == 351 and len(doc["issues"]) == 702
     overall = {r["model"]: r for r in doc["summary"] if r["by"] == "all"}
     assert round(overall["compromise"]["mae"], 2) == 23.21
-    assert {r["by"] for r in doc["summary"]} == {"all", "procedure", "voting_rule"}
+    assert {r["by"] for r in doc["summary"]} == {"all", "procedure", "voting_rule",
+                                                 "reference_point_given"}
     assert doc["paired"][0]["model_a"] == "compromise"
     assert "3 points" in doc["note"]
     assert doc["issues"][0]["reference_point"] == 0.0
