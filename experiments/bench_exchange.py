@@ -6,7 +6,7 @@
 decide runs in its own virtual environment, ``experiments/.decide-venv`` (made from Python 3.13
 and ``pip install decide-exchange-model==2025.3.1`` if missing; never negsim's). For 10, 30 and
 100 actors x 6 issues, seeded random cases are written in decide's input format; negsim reads
-the same file (negsim/decide_format.py). Both play the same number of rounds; this script
+the same file (negsim/readers/decide.py). Both play the same number of rounds; this script
 times negsim in-process and decide in a worker process (this file run by decide's interpreter
 with ``--decide-worker``; the clock starts after decide is imported and the file read), and
 reports the speed ratio measured back to back on the same machine.

@@ -23,7 +23,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       PrivateAttr)
 from pydantic_core import PydanticCustomError
 
-from .documents import Document, apply_overrides, read_document
+from .readers import Document, apply_overrides, read_document
 
 __all__ = [
     "Scenario", "IssueSpec", "ActorSpec", "StanceSpec", "ModelSpec", "EventSpec", "Metadata",

@@ -1,6 +1,6 @@
 """Validation of scenario documents: every problem at once, one :class:`Problem` each.
 
-A document (plain data read by :mod:`negsim.documents`, with the line of every value) is checked
+A document (plain data read by :mod:`negsim.readers`, with the line of every value) is checked
 section by section, so that one bad actor does not hide another: field checks by pydantic per
 section and per item, then cross-checks (unknown ids, positions off an issue's scale, saliences
 out of range, too few actors, events, institutions, the rule and its parameters). Each section is
@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .documents import Document, PathT
+from .readers import Document, PathT
 from .errors import InputError, Problem
 from .scenario import (_TOP_LEVEL, MAX_ROUNDS, ActorSpec, BlocSpec, DecisionSpec, EventSpec,
                        IssueSpec, LinkageSpec, Metadata, ModelSpec, Scenario, StanceSpec)

@@ -1,4 +1,4 @@
-"""decide's input format (negsim/decide_format.py): the MODEL.md section-4 example reads into the
+"""decide's input format (negsim/readers/decide.py): the MODEL.md section-4 example reads into the
 same scenario as the long CSV, delimiters and quotes are guessed, #M rows set scales, and every
 malformed record is reported at once with its line and field (exit 2)."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import negsim
 from negsim.cli import main
-from negsim.decide_format import looks_like_decide
+from negsim.readers.decide import looks_like_decide
 
 EXAMPLE = """'#A'\t'A1'\t'A1'\t''
 '#A'\t'A2'\t'A2'\t''

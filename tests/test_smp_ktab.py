@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import negsim
-from negsim.documents import read_document
+from negsim.readers import read_document
 from negsim.errors import InputError
 
 from .conftest import DATA, NATO, SCENARIOS

@@ -15,7 +15,7 @@ import pytest
 
 import negsim
 from negsim.cli import main
-from negsim.documents import read_document
+from negsim.readers import read_document
 from negsim.errors import InputError
 from negsim.rules import register, unregister
 from negsim.rules.base import MoveKind, Param, RoundOutcome, Rule

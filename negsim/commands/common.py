@@ -56,7 +56,7 @@ def load_from_args(args: argparse.Namespace) -> "Scenario":
     When ``--model`` picks a rule other than the file's, the file's rule parameters (which
     belong to its own rule) are dropped and a note goes to stderr.
     """
-    from ..documents import apply_overrides, read_document
+    from ..readers import apply_overrides, read_document
     from ..scenario import validate_document
 
     doc = read_document(args.file)
@@ -97,7 +97,7 @@ def console():
 def rule_params(specs: list[str], problems: list) -> dict[str, dict[str, Any]]:
     """``--param RULE.NAME=VALUE`` options (compare, backtest) as {rule: {name: value}}, values
     read as YAML; malformed ones are added to ``problems``. The one parser of this form."""
-    from ..documents import parse_value
+    from ..readers import parse_value
     from ..errors import Problem
 
     out: dict[str, dict[str, Any]] = {}

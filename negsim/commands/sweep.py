@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     import time
 
-    from ..documents import apply_overrides, read_document
+    from ..readers import apply_overrides, read_document
     from ..errors import InputError, Problem
     from ..sweeps.execute import run_sweep
     from .common import command_line, note

@@ -21,7 +21,7 @@ __all__ = ["sweep", "experiment"]
 
 def _base_document(scenario: "Scenario | str | Path",
                    overrides: Iterable[str] | Mapping[str, Any] | None):
-    from ..documents import Document, apply_overrides, read_document
+    from ..readers import Document, apply_overrides, read_document
     from ..scenario import Scenario
 
     if isinstance(scenario, Scenario):

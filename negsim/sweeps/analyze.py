@@ -29,7 +29,7 @@ METRICS = ("forecast", "mean", "final_dispersion", "consensus", "settled", "roun
 
 def load_design(store: SweepStore):
     """Rebuild the sweep's design from its manifest and stored scenario."""
-    from ..documents import read_document
+    from ..readers import read_document
     from ..scenario import validate_document
     from .design import Design
     from .params import parse_params

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..documents import Document, apply_overrides
+from ..readers import Document, apply_overrides
 from ..errors import InputError, Problem
 from .design import Design
 from .params import ORIGIN, Factor, Fixed, parse_params

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents import Document, PathT, parse_value, format_path, parse_path
+from ..readers import Document, PathT, parse_value, format_path, parse_path
 from ..errors import InputError, Problem
 
 __all__ = ["Factor", "Fixed", "parse_params", "ORIGIN"]

@@ -35,8 +35,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .documents import Document, PathT, format_path
-from .errors import InputError, Problem
+from .base import Document, PathT, format_path
+from .tabular import dialect, number, rows
+from ..errors import InputError, Problem
 
 __all__ = ["looks_like_decide", "read_decide", "ROW_TYPES"]
 
@@ -60,45 +61,10 @@ def looks_like_decide(text: str) -> bool:
     return bool(_FIRST.match(line))
 
 
-def _dialect(text: str) -> tuple[str, str]:
-    """(delimiter, quote character) of the file, as ``csv.Sniffer`` guesses them, with a count
-    of the candidate delimiters as the fallback."""
-    sample = "\n".join(ln for ln in text.splitlines()[:50] if ln.strip())
-    try:
-        d = csv.Sniffer().sniff(sample, delimiters="\t;,")
-        delim, quote = d.delimiter, d.quotechar
-    except csv.Error:
-        counts = {c: sample.count(c) for c in "\t;,"}
-        delim, quote = max(counts, key=counts.get), '"'
-    if re.search(r"(^|[\t;,])\s*'#", sample, re.M):
-        quote = "'"
-    return delim, quote
-
-
 def _rows(text: str) -> list[tuple[int, list[str]]]:
     """Non-blank records as (line number, fields without quotes and padding)."""
-    delim, quote = _dialect(text)
-    reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar=quote,
-                        skipinitialspace=True)
-    out, line = [], 1
-    for row in reader:
-        cells = [c.strip() for c in row]
-        cells = [c[1:-1].strip() if len(c) >= 2 and c[0] == c[-1] and c[0] in "'\"" else c
-                 for c in cells]
-        while cells and not cells[-1]:
-            cells.pop()
-        if cells:
-            out.append((line, cells))
-        line = reader.line_num + 1
-    return out
-
-
-def _number(text: str) -> Any:
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return value
+    delim, quote = dialect(text)
+    return rows(text, delim, quote, skipinitialspace=True, unquote=True)
 
 
 def _fields(kind: str, cells: list[str]) -> dict[str, str]:
@@ -152,7 +118,7 @@ def read_decide(text: str, name: str) -> Document:
             doc.lines[path] = line
             continue
         if kind == "#M":
-            pos = _number(rec["position"])
+            pos = number(rec["position"])
             if not isinstance(pos, float) or not math.isfinite(pos):
                 problems.append(Problem(name, format_path(("issues", rec["issue"], "scale")),
                                         "#M position must be a number", rec["position"], line))
@@ -207,15 +173,15 @@ def read_decide(text: str, name: str) -> Document:
             continue
         seen[aid, iid] = line
         entry = actors[aid]
-        power = _number(rec["power"])
+        power = number(rec["power"])
         if "capability" not in entry:
             entry["capability"] = power
             doc.lines[apath + ("capability",)] = line
         elif power != entry["capability"]:
             entry.setdefault("capability_by_issue", {})[iid] = power
             doc.lines[apath + ("capability_by_issue", iid)] = line
-        entry.setdefault("issues", {})[iid] = {"position": _number(rec["position"]),
-                                               "salience": _number(rec["salience"])}
+        entry.setdefault("issues", {})[iid] = {"position": number(rec["position"]),
+                                               "salience": number(rec["salience"])}
         spath = apath + ("issues", iid)
         for key in ("", "position", "salience"):
             doc.lines[spath + ((key,) if key else ())] = line

@@ -15,7 +15,7 @@ salience (0-100) per dimension; an actor's saliences may total at most 100. Fiel
 by commas, may be quoted, padded with spaces and followed by a trailing comma.
 
 :func:`read_ktab_csv` turns such a file into the plain scenario layout of
-:mod:`negsim.documents` (dimensions become issues on a 0-100 scale, saliences stay in percent,
+:mod:`negsim.readers` (dimensions become issues on a 0-100 scale, saliences stay in percent,
 ``model: {rule: smp}``), with the line of every value, so validation reports problems as
 ``file:line: field: message (got value)``. Structural faults (counts that disagree, short rows,
 duplicate actors, a salience total above 100) are found here and reported by validation together
@@ -30,25 +30,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .documents import Document, PathT
-from .errors import InputError, Problem
+from .base import Document, PathT
+from .tabular import number, rows
+from ..errors import InputError, Problem
 
 __all__ = ["is_ktab_csv", "read_ktab_csv"]
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
     """Non-blank rows as (line number, stripped fields without trailing empty fields)."""
-    reader = csv.reader(io.StringIO(text), delimiter=",", skipinitialspace=True)
-    out = []
-    line = 1
-    for row in reader:
-        cells = [c.strip() for c in row]
-        while cells and not cells[-1]:
-            cells.pop()
-        if cells:
-            out.append((line, cells))
-        line = reader.line_num + 1
-    return out
+    return rows(text, ",", skipinitialspace=True)
 
 
 def _count(text: str) -> int | None:
@@ -61,18 +52,10 @@ def is_ktab_csv(text: str) -> bool:
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     try:
         rows = _rows(line)
-    except csv.Error:
+    except (csv.Error, InputError):
         return False
     cells = rows[0][1] if rows else []
     return len(cells) >= 4 and _count(cells[2]) is not None and _count(cells[3]) is not None
-
-
-def _number(text: str) -> Any:
-    """A float if the field reads as one, else the text (validation reports it verbatim)."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def _issue_id(header: str, k: int, taken: set[str]) -> str:
@@ -136,15 +119,15 @@ def read_ktab_csv(text: str, name: str) -> Document:
                                     f"{seen[actor]})", actor, line))
             continue
         seen[actor] = line
-        entry: dict[str, Any] = {"name": actor, "capability": _number(cells[2]), "issues": {}}
+        entry: dict[str, Any] = {"name": actor, "capability": number(cells[2]), "issues": {}}
         if cells[1]:
             entry["notes"] = cells[1]
         doc.lines[apath] = line
         doc.lines[apath + ("capability",)] = line
         total = 0.0
         for k, (iid, _) in enumerate(dims):
-            stance = {"position": _number(cells[3 + 2 * k]),
-                      "salience": _number(cells[4 + 2 * k])}
+            stance = {"position": number(cells[3 + 2 * k]),
+                      "salience": number(cells[4 + 2 * k])}
             entry["issues"][iid] = stance
             for key in ("", "position", "salience"):
                 doc.lines[apath + ("issues", iid) + ((key,) if key else ())] = line
