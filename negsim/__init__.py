@@ -33,8 +33,12 @@ _LAZY = {
     "experiment": ("negsim.sweeps", "experiment"),
     "SweepStore": ("negsim.sweeps.store", "SweepStore"),
     "backtest_deu": ("negsim.backtest", "backtest_deu"),
+    "RunHistory": ("negsim.records", "RunHistory"),
     "backtest_scenario": ("negsim.backtest", "backtest_scenario"),
     "rule_names": ("negsim.rules", "rule_names"),
+    "whatif": ("negsim.whatif", "whatif"),
+    "WhatIf": ("negsim.whatif", "WhatIf"),
+    "agree": ("negsim.commands.agree", "document"),
 }
 
 __all__ = ["__version__", *_LAZY]

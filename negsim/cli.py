@@ -15,7 +15,7 @@ import sys
 #: Preferred order of commands in --help. Every module in negsim/commands (except ``common``)
 #: with a ``register(subparsers)`` function is a command; modules not named here come after, so
 #: a new command is one new module.
-ORDER = ["run", "agree", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
+ORDER = ["run", "whatif", "agree", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
          "analyze", "backtest"]
 
 
@@ -70,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print("negsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader went away (negsim run F | head -1): not an error; keep the interpreter
+        # from complaining when it flushes stdout at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
         if os.environ.get("NEGSIM_DEBUG"):

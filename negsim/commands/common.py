@@ -86,27 +86,16 @@ def print_json(doc: Any) -> None:
 
 
 def console():
+    """A rich console for tables (120 columns when not on a terminal). A reader that goes away
+    (``negsim run F | head -1``) is not an error: rich's own handling would exit 1."""
     from rich.console import Console
 
-    con = Console(highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    con = _Console(highlight=False, soft_wrap=False)
     if not con.is_terminal:
-        con = Console(highlight=False, soft_wrap=False, width=120)
+        con = _Console(highlight=False, soft_wrap=False, width=120)
     return con
-
-
-def rule_params(specs: list[str], problems: list) -> dict[str, dict[str, Any]]:
-    """``--param RULE.NAME=VALUE`` options (compare, backtest) as {rule: {name: value}}, values
-    read as YAML; malformed ones are added to ``problems``. The one parser of this form."""
-    from ..readers import parse_value
-    from ..errors import Problem
-
-    out: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        key, sep, value = spec.partition("=")
-        rule, dot, name = key.strip().partition(".")
-        if not sep or not dot or not rule or not name:
-            problems.append(Problem("--param", "", "expected RULE.NAME=VALUE, e.g. eum.q=0.5",
-                                    spec))
-            continue
-        out.setdefault(rule.strip(), {})[name.strip()] = parse_value(value)
-    return out

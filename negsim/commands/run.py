@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print one JSON document (with per-round trajectories) instead of tables")
     p.add_argument("--explain", type=int, nargs="?", const=5, default=0, metavar="N",
                    help="also narrate the N largest moves and the offers behind them (default 5)")
+    p.add_argument("--explain-actor", metavar="ACTOR",
+                   help="tell one actor's story round by round, in plain words (with --issue "
+                        "ID, on one issue)")
+    p.add_argument("--issue", metavar="ID", help="the issue for --explain-actor")
+    p.add_argument("--remove", action="append", default=[], metavar="ACTOR",
+                   help="remove an actor before bargaining (repeatable; the same as "
+                        "--set actors.ACTOR=null)")
     p.add_argument("--pairs", action="store_true",
                    help="also record the rule's pairwise diagnostics every round (for the "
                         "expected-utility rule: every actor's view of every other; with --out)")
@@ -37,10 +44,20 @@ def main(args: argparse.Namespace) -> int:
 
         raise InputError([Problem("--plot", "", "needs --out DIR: charts are drawn from the "
                                   "run's stored records (DIR/figures)")])
+    if args.issue and not args.explain_actor:
+        from ..errors import InputError, Problem
+
+        raise InputError([Problem("--issue", "", "goes with --explain-actor", args.issue)])
+    if args.out:
+        from ..files import check_output_dir
+
+        check_output_dir(args.out)       # before simulating: a bad path fails at once
+    args.sets = list(args.sets) + [f"actors.{a}=null" for a in args.remove]
     scenario = load_from_args(args)
+    _check_explain_actor(args, scenario)
     model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out),
                              datacollector=False)
-    result = model.run()
+    result = run_with_progress(model)
     result.command = command_line(args)
     if args.out:
         result.save(args.out)
@@ -62,12 +79,75 @@ def main(args: argparse.Namespace) -> int:
     print_summary(result)
     if args.explain:
         print_narrative(result, args.explain)
+    if args.explain_actor:
+        print_story(result, args.explain_actor, args.issue)
     if args.out:
         from .common import note
 
         note(f"wrote {args.out}/ (summary.json, issue_rounds.*, actor_rounds.*, scenario.yaml"
              + (", pairs.parquet" if result.pair_info else "") + ")")
     return 0
+
+
+def _check_explain_actor(args: argparse.Namespace, scenario) -> None:
+    from ..errors import InputError, Problem
+
+    problems = []
+    if args.explain_actor and args.explain_actor not in scenario.all_actor_ids \
+            and args.explain_actor not in scenario.blocs:
+        problems.append(Problem("--explain-actor", "", "unknown actor id (known: "
+                                + ", ".join(scenario.all_actor_ids) + ")", args.explain_actor))
+    if args.issue and args.issue not in scenario.issues:
+        problems.append(Problem("--issue", "", "unknown issue id (known: "
+                                + ", ".join(scenario.issue_ids) + ")", args.issue))
+    if problems:
+        raise InputError(problems)
+
+
+def run_with_progress(model):
+    """Run the model; a long run (over 2 s) shows a progress bar on a terminal's stderr."""
+    import sys
+    import time
+
+    start = time.perf_counter()
+    bar = None
+    try:
+        while model.running:
+            model.step()
+            if bar is None and time.perf_counter() - start > 2.0 and sys.stderr.isatty():
+                from tqdm import tqdm
+
+                bar = tqdm(total=model.max_rounds, initial=model.round, unit="round",
+                           desc="negsim run", file=sys.stderr, leave=False)
+            elif bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return model.result()
+
+
+def print_story(result, actor: str, issue: str | None) -> None:
+    from ..narrative import LEGEND
+    from .common import console
+
+    con = console()
+    where = f" on {result.scenario.issues[issue].label}" if issue else ""
+    con.print(f"\n[bold]{result.scenario.party_name(actor)}{where}, round by round[/bold]")
+    lines = result.actor_story(actor, issue)
+    for line in lines:
+        con.print("  " + line)
+    _legend(con, LEGEND, lines)
+
+
+def _legend(con, legend, lines) -> None:
+    """The terms the printed lines use, explained (numbers second, words first)."""
+    text = " ".join(lines)
+    used = {k: v for k, v in legend.items()
+            if (k.split("(")[0] + "(" if "(" in k else k) in text
+            or (k == "caucus" and "inside " in text) or (k == "zone" and "zone" in text)}
+    if used:
+        con.print("\n[dim]terms: " + "; ".join(f"{k}: {v}" for k, v in used.items()) + "[/]")
 
 
 def stop_reason(result) -> str:
@@ -165,3 +245,6 @@ def print_narrative(result, limit: int) -> None:
     for line in [ln for ln in lines if ln.startswith("round ")] or ["no actor moved"]:
         con.print("  " + line)
     del inst  # the agreement lines are printed with the table
+    from ..narrative import LEGEND
+
+    _legend(con, LEGEND, lines)

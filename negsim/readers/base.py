@@ -102,7 +102,8 @@ def apply_overrides(doc: Document, overrides: list[str] | dict[str, Any],
                     origin: str = "--set") -> list[Problem]:
     """Apply ``path=value`` overrides to ``doc.data`` in place; return problems found.
 
-    Values are read as YAML (``0.9`` is a number, ``[1, 2]`` a list, ``auto`` a string). Every
+    Values are read as YAML (``0.9`` is a number, ``[1, 2]`` a list, ``auto`` a string);
+    ``actors.ID=null`` removes the actor before bargaining (a round-0 ``remove`` event). Every
     component but the last must already exist; the last may be new when its parent is a mapping
     (adding a stance for an issue an actor had not taken part in, for example). A dict maps paths
     to already-parsed values (the Python API and sweeps use this form).
@@ -146,6 +147,18 @@ def apply_overrides(doc: Document, overrides: list[str] | dict[str, Any],
         else:
             last = path[-1]
             val = parse_value(value) if from_text else value
+            if val is None and len(path) == 2 and path[0] == "actors" and isinstance(node, dict) \
+                    and last in node:
+                # actors.X=null: X leaves before bargaining (a round-0 event keeps every
+                # reference to X, in blocs and decisions, valid)
+                events = doc.data.setdefault("events", [])
+                if not isinstance(events, list):
+                    problems.append(Problem(origin, "events", "events must be a list to remove "
+                                            "an actor with actors.ID=null"))
+                    continue
+                events.append({"round": 0, "remove": last})
+                doc.origins[("events", len(events) - 1)] = origin
+                continue
             if isinstance(node, dict) and isinstance(last, str):
                 node[last] = val
             elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
