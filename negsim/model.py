@@ -81,6 +81,10 @@ class NegotiationModel(mesa.Model):
             switch the collector off for speed (the records are identical: tested).
         rng: seed (int) or numpy Generator; None uses the scenario's ``model.seed`` so that runs
             are reproducible by default.
+        start: (advanced) the start arrays (:class:`~negsim.scenario.ScenarioArrays`) of
+            ``case`` with already-checked numeric changes applied; the sweep executor uses it
+            to skip re-validating the scenario for every run. ``result().scenario`` is then
+            ``case`` as given.
     """
 
     def __init__(self, *, case: Scenario | str | Path | None = None, rule: str | None = None,
@@ -89,7 +93,8 @@ class NegotiationModel(mesa.Model):
                  stop: str | None = None, tolerance: float | None = None,
                  patience: int | None = None, record_pairs: bool = False,
                  datacollector: bool = True,
-                 rng: int | np.random.Generator | None = None) -> None:
+                 rng: int | np.random.Generator | None = None,
+                 start: Any = None) -> None:
         scenario = resolve_case(case, overrides)
         settings = scenario.model
         seed = settings.seed if rng is None else rng
@@ -119,7 +124,7 @@ class NegotiationModel(mesa.Model):
             self.max_rounds = 1
             self.patience = 1
 
-        arrays = scenario.arrays()
+        arrays = start if start is not None else scenario.arrays()
         self.issue_ids = arrays.issue_ids
         self.issue_index = {iid: k for k, iid in enumerate(self.issue_ids)}
         self.actor_ids = arrays.actor_ids
@@ -293,12 +298,13 @@ class NegotiationModel(mesa.Model):
         if not self._reuse or live.size == m:
             return self.rule.step(self._state(t), self.params, self.rng)
         h = self.history
-        src = t - self._period                              # the round each issue repeats
+        # the round each issue's outcome is read from: the round it repeats for repeating
+        # issues, the latest (overwritten below) for the others
+        src = np.where(self._period > 0, t - self._period, h.rounds)
         rows = np.arange(m)
 
         def recorded(series: np.ndarray) -> np.ndarray:
-            return np.stack([series[src[k], k] if self._period[k] else series[h.rounds, k]
-                             for k in rows])
+            return series[src, rows].copy()
 
         # a rule's own records repeat with the state they came from (whole-state repeats only)
         whole = h.log[src[0]] if live.size == 0 else []

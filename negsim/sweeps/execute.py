@@ -44,13 +44,110 @@ def _scenario_for(base: dict[str, Any], name: str, overrides: dict[str, Any]):
     return validate_document(doc)
 
 
+class _FastStart:
+    """A validated base scenario and its start arrays, and how a run's numeric overrides map
+    onto those arrays (so that a run need not re-validate the whole scenario)."""
+
+    #: settings a run may override through ``model.*`` paths, as model keywords
+    MODEL_KEYS = {"max_rounds": "max_rounds", "stop": "stop", "tolerance": "tolerance",
+                  "patience": "patience"}
+
+    def __init__(self, base: dict[str, Any], name: str) -> None:
+        self.scenario = _scenario_for(base, name, {})
+        self.arrays = self.scenario.arrays()
+        self.unit = self.scenario.salience_unit
+        self.slot = {a: i for i, a in enumerate(self.arrays.actor_ids)}
+        self.kidx = {k: n for n, k in enumerate(self.arrays.issue_ids)}
+        self.base = base
+
+    def start(self, overrides: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]] | None:
+        """(start arrays, rule params, model keywords) with ``overrides`` applied, or None when
+        some path is not a plain number of the start state (the caller then re-validates)."""
+        import dataclasses
+
+        import numpy as np
+
+        a = self.arrays
+        pos, sal, cap = a.positions.copy(), a.salience.copy(), a.capability.copy()
+        params: dict[str, Any] = {}
+        model: dict[str, Any] = {}
+        by_issue: dict[int, set[int]] = {}
+        for path, value in overrides.items():
+            parts = path.split(".")
+            if parts[:2] == ["model", "params"] and len(parts) == 3:
+                params[parts[2]] = value
+                continue
+            if parts[0] == "model" and len(parts) == 2 and parts[1] in self.MODEL_KEYS:
+                model[self.MODEL_KEYS[parts[1]]] = value
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or parts[0] != "actors" or len(parts) < 3 or parts[1] not in self.slot:
+                return None
+            i = self.slot[parts[1]]
+            if not _exists(self.base, parts[:-1]):
+                return None        # validation would say "no such field": let it
+            if len(parts) == 3 and parts[2] == "capability":
+                spec = self.scenario.actors.get(parts[1])
+                if spec is None:
+                    return None
+                for iid, k in self.kidx.items():
+                    if iid not in spec.capability_by_issue and k not in by_issue.get(i, ()):
+                        cap[k, i] = value
+            elif len(parts) == 4 and parts[2] == "capability_by_issue" and parts[3] in self.kidx:
+                cap[self.kidx[parts[3]], i] = value
+                by_issue.setdefault(i, set()).add(self.kidx[parts[3]])
+            elif len(parts) == 5 and parts[2] == "issues" and parts[3] in self.kidx \
+                    and parts[4] in ("position", "salience") and a.stance[self.kidx[parts[3]], i]:
+                k = self.kidx[parts[3]]
+                if parts[4] == "position":
+                    pos[k, i] = value
+                else:
+                    sal[k, i] = value / self.unit
+            else:
+                return None
+        if not (np.isfinite(pos).all() and np.isfinite(sal).all() and np.isfinite(cap).all()):
+            return None
+        return dataclasses.replace(a, positions=pos, salience=sal, capability=cap), params, model
+
+
+def _exists(data: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+_FAST: dict[tuple[str, int], _FastStart] = {}
+
+
+def _fast_start(base: dict[str, Any], name: str) -> _FastStart:
+    key = (name, id(base))
+    if key not in _FAST:
+        _FAST.clear()          # one sweep at a time per worker
+        _FAST[key] = _FastStart(base, name)
+    return _FAST[key]
+
+
 def run_one(base: dict[str, Any], name: str, overrides: dict[str, Any], seed: int,
-            time_limit: float | None = None):
-    """Run the scenario ``base`` (plain file data) with ``overrides``; return the RunResult."""
+            time_limit: float | None = None, fast: bool = True):
+    """Run the scenario ``base`` (plain file data) with ``overrides``; return the RunResult.
+
+    With ``fast``, numeric overrides of the start state (positions, saliences, capabilities,
+    rule parameters and run settings) are applied to the validated base scenario's arrays
+    instead of re-validating the whole document: the results are identical (tested), and the
+    caller must have validated the values (:func:`validate_design` does for a sweep)."""
     from ..model import NegotiationModel
 
-    scenario = _scenario_for(base, name, overrides)
-    model = NegotiationModel(case=scenario, rng=seed, datacollector=False)
+    prepared = _fast_start(base, name).start(overrides) if fast else None
+    if prepared is not None:
+        arrays, params, settings = prepared
+        fs = _fast_start(base, name)
+        model = NegotiationModel(case=fs.scenario, rng=seed, datacollector=False, start=arrays,
+                                 rule_params=params or None, **settings)
+    else:
+        scenario = _scenario_for(base, name, overrides)
+        model = NegotiationModel(case=scenario, rng=seed, datacollector=False)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     while model.running:
         model.step()
