@@ -118,7 +118,7 @@ def compare(scenario: "Scenario", models: Sequence[str],
             stop: str | None = None, seed: int | None = None,
             record_pairs: bool = False) -> Comparison:
     """Run every rule in ``models`` on ``scenario`` (same seed and settings)."""
-    from .model import NegotiationModel
+    from .engine import Negotiation as NegotiationModel
     from .rules import UnknownRule, get_rule, rule_names
 
     problems = []
@@ -140,7 +140,6 @@ def compare(scenario: "Scenario", models: Sequence[str],
     for name in models:
         model = NegotiationModel(case=scenario, rule=name,
                                  rule_params=(params or {}).get(name), max_rounds=rounds,
-                                 stop=stop, rng=seed, record_pairs=record_pairs,
-                                 datacollector=False)
+                                 stop=stop, rng=seed, record_pairs=record_pairs)
         runs[name] = model.run()
     return Comparison(scenario, runs)

@@ -188,7 +188,7 @@ def whatif(case: "Scenario | str | Path | None" = None, *,
            rounds: int | None = None, stop: str | None = None, seed: int | None = None,
            record_pairs: bool = False) -> WhatIf:
     """Run ``case`` as it is and with the changes, same rule, parameters, settings and seed."""
-    from .model import NegotiationModel, resolve_case
+    from .engine import Negotiation as NegotiationModel, resolve_case
     from .readers import Document, apply_overrides
     from .scenario import validate_document
 
@@ -217,8 +217,7 @@ def whatif(case: "Scenario | str | Path | None" = None, *,
 
     def run(sc: "Scenario", max_rounds: int | None, how: str | None) -> "RunResult":
         return NegotiationModel(case=sc, rule=rule, rule_params=params, max_rounds=max_rounds,
-                                stop=how, rng=seed, record_pairs=record_pairs,
-                                datacollector=False).run()
+                                stop=how, rng=seed, record_pairs=record_pairs).run()
 
     a, b = run(base, rounds, stop), run(changed_case, rounds, stop)
     if a.rounds_run != b.rounds_run and a.settings["stop"] == "auto":

@@ -163,7 +163,7 @@ def test_rng_default_is_the_scenario_seed():
 
 def _without_reuse(**kwargs):
     model = NegotiationModel(**kwargs)
-    model._reuse = False
+    model.engine._reuse = False
     return model
 
 

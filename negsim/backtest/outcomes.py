@@ -120,7 +120,7 @@ def backtest_scenario(scenario: "Scenario | str | Path", outcomes: str | Path,
     """Back-test ``models`` on a scenario whose outcomes are in a CSV (see
     :func:`read_outcomes`). ``rounds``/``stop`` default to the scenario's settings; runs use
     ``seed`` if given, else the scenario's seed (the bootstrap uses ``seed`` or 0)."""
-    from ..model import resolve_case
+    from ..engine import resolve_case
 
     problems: list[Problem] = []
     sc = None

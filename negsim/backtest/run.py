@@ -22,14 +22,13 @@ __all__ = ["run_models", "run_backtest", "sha256"]
 
 def _run_task(task: tuple[ModelRun, int | None, list[Case]]) -> list[dict[str, Any]]:
     """Run one model on a chunk of cases; one row per scored issue (process-pool entry point)."""
-    from ..model import NegotiationModel
+    from ..engine import Negotiation as NegotiationModel
 
     model, seed, cases = task
     rows = []
     for case in cases:
         result = NegotiationModel(case=case.scenario, rule=model.name, rule_params=model.params,
-                                  max_rounds=model.rounds, stop=model.stop, rng=seed,
-                                  datacollector=False).run()
+                                  max_rounds=model.rounds, stop=model.stop, rng=seed).run()
         forecast = result.forecast
         for t in case.targets:
             k = result.issue_ids.index(t.issue)

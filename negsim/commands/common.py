@@ -99,3 +99,21 @@ def console():
     if not con.is_terminal:
         con = _Console(highlight=False, soft_wrap=False, width=120)
     return con
+
+
+def rule_params(specs: list[str], problems: list) -> dict[str, dict[str, Any]]:
+    """``--param RULE.NAME=VALUE`` options (compare, backtest) as {rule: {name: value}}, values
+    read as YAML; malformed ones are added to ``problems``. The one parser of this form."""
+    from ..readers import parse_value
+    from ..errors import Problem
+
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        rule, dot, name = key.strip().partition(".")
+        if not sep or not dot or not rule or not name:
+            problems.append(Problem("--param", "", "expected RULE.NAME=VALUE, e.g. eum.q=0.5",
+                                    spec))
+            continue
+        out.setdefault(rule.strip(), {})[name.strip()] = parse_value(value)
+    return out

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..model import NegotiationModel
+    from ..engine import Negotiation as NegotiationModel
     from .common import command_line, load_from_args, print_json
 
     if getattr(args, "plot", False) and not args.out:
@@ -55,8 +55,7 @@ def main(args: argparse.Namespace) -> int:
     args.sets = list(args.sets) + [f"actors.{a}=null" for a in args.remove]
     scenario = load_from_args(args)
     _check_explain_actor(args, scenario)
-    model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out),
-                             datacollector=False)
+    model = NegotiationModel(case=scenario, record_pairs=bool(args.pairs or args.out))
     result = run_with_progress(model)
     result.command = command_line(args)
     if args.out:

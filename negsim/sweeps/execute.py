@@ -137,17 +137,17 @@ def run_one(base: dict[str, Any], name: str, overrides: dict[str, Any], seed: in
     rule parameters and run settings) are applied to the validated base scenario's arrays
     instead of re-validating the whole document: the results are identical (tested), and the
     caller must have validated the values (:func:`validate_design` does for a sweep)."""
-    from ..model import NegotiationModel
+    from ..engine import Negotiation as NegotiationModel
 
     prepared = _fast_start(base, name).start(overrides) if fast else None
     if prepared is not None:
         arrays, params, settings = prepared
         fs = _fast_start(base, name)
-        model = NegotiationModel(case=fs.scenario, rng=seed, datacollector=False, start=arrays,
+        model = NegotiationModel(case=fs.scenario, rng=seed, start=arrays,
                                  rule_params=params or None, **settings)
     else:
         scenario = _scenario_for(base, name, overrides)
-        model = NegotiationModel(case=scenario, rng=seed, datacollector=False)
+        model = NegotiationModel(case=scenario, rng=seed)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     while model.running:
         model.step()
