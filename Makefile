@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/negsim run scenarios/nato_russia_2022.yaml --explain 5 --out $(OUT) --plot
 
 test: $(STAMP)
+	@tools/ensure-chromium
 	$(PY) -m pytest -n 2 -q
 
 docs: $(STAMP)

@@ -16,7 +16,7 @@ import sys
 #: with a ``register(subparsers)`` function is a command; modules not named here come after, so
 #: a new command is one new module.
 ORDER = ["run", "whatif", "agree", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
-         "analyze", "backtest"]
+         "analyze", "backtest", "scenarios", "init"]
 
 
 def command_modules() -> list[str]:
