@@ -165,7 +165,7 @@ def describe_move(r: "RunResult", mv: dict[str, Any]) -> str:
     return f"round {mv['round']}, {issue}{where}: {plain} [{numbers}]"
 
 
-def _agreement_lines(r: "RunResult") -> list[str]:
+def agreement_lines(r: "RunResult") -> list[str]:
     """One line per issue (one per package for the issues linkage withholds) on what the
     institutions made of it."""
     if r.agreement is None:
@@ -244,7 +244,7 @@ def narrative(result: "RunResult", limit: int = 5) -> list[str]:
         lines = list(rule.narrative(result, limit))
     else:
         lines = [describe_move(result, mv) for mv in moves(result)[:limit]]
-    return lines + _agreement_lines(result)
+    return lines + agreement_lines(result)
 
 
 def actor_story(result: "RunResult", actor_id: str, issue_id: str | None = None) -> list[str]:

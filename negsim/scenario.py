@@ -266,7 +266,7 @@ class EventSpec(_Spec):
         return f"{self.label} ({what})" if self.label else what
 
 
-_TOP_LEVEL = ("negsim", "metadata", "salience_scale", "issues", "actors", "blocs", "decision",
+TOP_LEVEL = ("negsim", "metadata", "salience_scale", "issues", "actors", "blocs", "decision",
               "linkage", "model", "events")
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .readers import Document, PathT
 from .errors import InputError, Problem
-from .scenario import (_TOP_LEVEL, MAX_ROUNDS, ActorSpec, BlocSpec, DecisionSpec, EventSpec,
+from .scenario import (TOP_LEVEL, MAX_ROUNDS, ActorSpec, BlocSpec, DecisionSpec, EventSpec,
                        IssueSpec, LinkageSpec, Metadata, ModelSpec, Scenario, StanceSpec)
 
 __all__ = ["validate"]
@@ -34,6 +34,7 @@ _FRIENDLY = {
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number (this one has too many digits)",
     "string_type": "must be text",
     "dict_type": "must be a mapping (key: value lines)",
     "list_type": "must be a list",
@@ -128,11 +129,41 @@ def _mapping(c: _Check, key: str, what: str, required: bool) -> dict[str, Any] |
 
 # -- sections ---------------------------------------------------------------------------------
 
+def _text(c: _Check) -> None:
+    """Text that cannot be written as UTF-8 (a lone surrogate, from a ``\\ud800`` escape, a
+    ``--set`` value or an undecodable command-line byte) is rejected wherever it is, keys
+    included, before anything could write it."""
+    todo: list[tuple[PathT, Any]] = [((), c.data)]
+    while todo:
+        path, node = todo.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else ()
+        for key, value in items:
+            sub = path + (key if isinstance(key, int) and isinstance(node, list) else str(key),)
+            bad = [t for t in (key, value) if isinstance(t, str) and not _encodable(t)]
+            if bad:
+                text = bad[0].encode("utf-8", "backslashreplace").decode("utf-8")
+                problem = c.doc.problem(sub, "text that cannot be written as UTF-8 (a lone "
+                                        "surrogate is not a character)", text)
+                c.problems.append(replace(problem, path=problem.path.encode(
+                    "utf-8", "backslashreplace").decode("utf-8")))
+            if isinstance(value, (dict, list)):
+                todo.append((sub, value))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _top_level(c: _Check) -> None:
     for key in c.data:
-        if key not in _TOP_LEVEL:
+        if key not in TOP_LEVEL:
             c.add((str(key),), "unknown top-level section (known: "
-                  + ", ".join(_TOP_LEVEL[1:]) + ")")
+                  + ", ".join(TOP_LEVEL[1:]) + ")")
 
 
 def _metadata(c: _Check) -> None:
@@ -520,12 +551,21 @@ def _rule(c: _Check) -> None:
         c.add(("model", "rule"), "unknown rule (known: " + ", ".join(rule_names()) + ")",
               c.model.rule)
         return
-    _, errors = rule.resolve(c.model.params)
+    given = {}
+    for key, value in c.model.params.items():
+        # a parameter check converts before comparing: int(inf) would raise
+        spec = rule.param(str(key))
+        if spec is not None and spec.kind in (int, float) and isinstance(value, float) \
+                and not math.isfinite(value):
+            c.add(("model", "params", key), "must be a finite number", value)
+        else:
+            given[key] = value
+    _, errors = rule.resolve(given)
     for key, value, message in errors:
         c.add(("model", "params", key), message, value)
 
 
-SECTIONS = (_top_level, _metadata, _salience_scale, _issues, _actors, _model_section,
+SECTIONS = (_text, _top_level, _metadata, _salience_scale, _issues, _actors, _model_section,
             _events_raw, _salience_unit, _stances, _events, _participation, _blocs, _decisions,
             _linkage, _rule)
 
@@ -568,6 +608,11 @@ def validate(doc: Document) -> Scenario:
     c = _Check(doc, list(doc.problems))
     for section in SECTIONS:
         section(c)
+    # a field the reader already reported (a bad tag, a 5,000-digit number) is not reported
+    # again by the field checks
+    read = {(p.file, p.path) for p in doc.problems if p.path}
+    c.problems = c.problems[:len(doc.problems)] + [p for p in c.problems[len(doc.problems):]
+                                                   if (p.file, p.path) not in read]
     if c.problems:
         c.problems.sort(key=lambda p: (p.file != doc.name, p.line is None, p.line or 0))
         raise InputError(c.problems)

@@ -218,11 +218,11 @@ def print_summary(result) -> None:
 
 def notes(result) -> list[str]:
     """What a reader needs to make sense of a strange-looking result, in words."""
-    from ..narrative import _agreement_lines
+    from ..narrative import agreement_lines
 
     out = []
     if result.agreement is not None:
-        out += ["why: " + line for line in _agreement_lines(result)]
+        out += ["why: " + line for line in agreement_lines(result)]
     cycling = [iid for iid, st in zip(result.issue_ids, result.statuses)
                if st.detail.startswith("cycle")]
     if cycling and result.rule == "eum":
