@@ -60,6 +60,15 @@ def resolve_case(case: Scenario | str | Path | None,
     return load_scenario(resolve_path(case), overrides)
 
 
+def _kernel(rule: str, actors: int) -> str:
+    """The kernel backend a run of ``rule`` used (``numpy`` for rules with only one)."""
+    if rule not in ("eum", "smp"):
+        return "numpy"
+    from .rules import kernels
+
+    return kernels.backend(actors)
+
+
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """The run's generator exactly as Mesa's ``Model(rng=seed)`` makes it: ``default_rng(seed)``,
     and for anything but an integer seed one draw spent on Mesa's stdlib seed, so that the
@@ -426,6 +435,7 @@ class Negotiation:
                     "rule_finished": self.rule_finished, "tolerance": self.tolerance,
                     "move_tolerance": self.move_tolerance, "patience": self.patience,
                     "institutions": self.uses_institutions,
+                    "kernel": _kernel(self.rule.name, len(self.actor_ids)),
                     "levels": 2 if self.levels is not None else 1}
         return RunResult.from_history(self.history, scenario=self.case, rule=self.rule.name,
                                       params=dict(self.params), seed=self.seed,

@@ -1,5 +1,6 @@
-"""The vectorised expected-utility kernel agrees with the plain-loop oracle (tests/eum_oracle.py)
-to 1e-9 on random scenarios, every parameter variant, several issues at once and absent actors."""
+"""The expected-utility kernels agree with the plain-loop oracle (tests/eum_oracle.py) to 1e-9 on
+random scenarios, every parameter variant, several issues at once and absent actors: the numpy
+kernel, and the fused compiled one where numba is installed (negsim.rules.kernels)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import negsim
+from negsim.rules import kernels
 from negsim.rules.base import BargainingState
 from negsim.rules.eum import RULE
 
@@ -24,27 +26,37 @@ VARIANTS = {
     "risk": ("two_pass", "neutral"),
 }
 
+#: Every backend, the fused one skipped where numba cannot be imported.
+BACKENDS = [pytest.param(name, marks=pytest.mark.skipif(
+    name == "fused" and not kernels.numba_available(), reason="numba not installed"))
+    for name in kernels.BACKENDS]
 
-def kernel_rounds(x, c, s, active, rounds, params, low, high):
-    """Run the kernel for several rounds on (m, n) arrays; yield each RoundOutcome."""
+
+def kernel_rounds(x, c, s, active, rounds, params, low, high, backend="numpy"):
+    """Run the kernel of ``backend`` for several rounds on (m, n) arrays; return the
+    RoundOutcomes (pair diagnostics read while that backend is in force)."""
     p = RULE.resolve(params)[0]
     state = BargainingState(np.array(x, float), np.array(s, float), np.array(c, float),
                             np.array(active, bool), np.array(low, float), np.array(high, float), 1)
     state.memo = RULE.init(state, p)
-    for t in range(1, rounds + 1):
-        state.round = t
-        out = RULE.step(state, p, np.random.default_rng(0))
-        yield out
-        state.positions = out.positions
+    outs = []
+    with kernels.use_backend(backend):
+        for t in range(1, rounds + 1):
+            state.round = t
+            out = RULE.step(state, p, np.random.default_rng(0))
+            out.pair_info = dict(out.pair_info)
+            outs.append(out)
+            state.positions = out.positions
+    return outs
 
 
-def compare(x, c, s, active, params, rounds, low=None, high=None):
+def compare(x, c, s, active, params, rounds, low=None, high=None, backend="numpy"):
     """Compare kernel and oracle issue by issue; return the number of rounds compared."""
     x, c, s, active = (np.atleast_2d(np.asarray(v)) for v in (x, c, s, active))
     m = x.shape[0]
     low = np.zeros(m) if low is None else np.asarray(low, float)
     high = np.full(m, 100.0) if high is None else np.asarray(high, float)
-    outs = list(kernel_rounds(x, c, s, active, rounds, params, low, high))
+    outs = kernel_rounds(x, c, s, active, rounds, params, low, high, backend)
     compared = 0
     for k in range(m):
         hist = oracle.run_rounds(list(x[k]), list(c[k]), list(s[k]), list(active[k]), rounds,
@@ -96,14 +108,16 @@ def issue_cases(draw, max_actors=7, max_issues=3):
     return x, c, s, active, params
 
 
-@given(issue_cases())
-def test_kernel_matches_oracle_on_random_cases(case):
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(case=issue_cases())
+def test_kernel_matches_oracle_on_random_cases(backend, case):
     x, c, s, active, params = case
-    compare(x, c, s, active, params, rounds=3)
+    compare(x, c, s, active, params, rounds=3, backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed", range(40))
-def test_kernel_matches_oracle_on_generic_random_scenarios(seed):
+def test_kernel_matches_oracle_on_generic_random_scenarios(seed, backend):
     """Generic real-valued inputs (no engineered ties): every round must be comparable."""
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(3, 12)), int(rng.integers(1, 4))
@@ -113,16 +127,17 @@ def test_kernel_matches_oracle_on_generic_random_scenarios(seed):
     active = rng.random((m, n)) < 0.85
     active[:, :2] = True
     params = {k: v[int(rng.integers(len(v)))] for k, v in VARIANTS.items()}
-    assert compare(x, c, s, active, params, rounds=4) == 4 * m
+    assert compare(x, c, s, active, params, rounds=4, backend=backend) == 4 * m
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", ["argentina", "china", "iran2013", "sultan",
                                   "emission_standards"])
 @pytest.mark.parametrize("variant", [{}, {"compromise_choice": "least_move"}, {"q": 0.5},
                                      {"probability": "masad", "range": "dynamic"}])
-def test_kernel_matches_oracle_on_published_actor_tables(name, variant):
+def test_kernel_matches_oracle_on_published_actor_tables(name, variant, backend):
     sc = negsim.load_scenario(DATA / "eum" / f"{name}.csv")
     a = sc.arrays()
     compared = compare(a.positions, a.capability, a.salience, a.active, variant, rounds=10,
-                       low=a.low, high=a.high)
+                       low=a.low, high=a.high, backend=backend)
     assert compared >= 5  # exact compromise-key ties (least_move) end the comparison early

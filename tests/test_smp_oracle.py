@@ -1,4 +1,5 @@
-"""The vectorised SMP kernel agrees with the plain-loop oracle (tests/smp_oracle.py) to 1e-9 on
+"""The SMP kernel agrees with the plain-loop oracle (tests/smp_oracle.py) to 1e-9, on the numpy
+backend and on the fused compiled one where numba is installed (negsim.rules.kernels), on
 random small scenarios: several dimensions, absent actors, every sub-model parameter, several
 turns. Comparison stops at the first decision the oracle flags as sitting on a knife edge (two
 equally attractive targets or bargains, a 4-decimal rounding boundary), where rounding in a
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from negsim.rules import kernels
 from negsim.rules.base import BargainingState, MoveKind
 from negsim.rules.smp import RULE
 
@@ -19,32 +21,41 @@ from . import smp_oracle as oracle
 #: Every sub-model choice of the rule, from its registry metadata.
 VARIANTS = {p.name: p.choices for p in RULE.params if p.choices}
 
+#: Every backend, the fused one skipped where numba cannot be imported.
+BACKENDS = [pytest.param(name, marks=pytest.mark.skipif(
+    name == "fused" and not kernels.numba_available(), reason="numba not installed"))
+    for name in kernels.BACKENDS]
 
-def kernel_turns(pos, sal, cap, active, low, high, turns, params, seed):
-    """Run the kernel for several turns on (m, n) arrays; yield each RoundOutcome."""
+
+def kernel_turns(pos, sal, cap, active, low, high, turns, params, seed, backend="numpy"):
+    """Run the kernel of ``backend`` for several turns on (m, n) arrays; return the
+    RoundOutcomes."""
     p = RULE.resolve(params)[0]
     state = BargainingState(np.array(pos, float), np.array(sal, float), np.array(cap, float),
                             np.array(active, bool), np.array(low, float), np.array(high, float),
                             1)
     state.memo = RULE.init(state, p)
     rng = np.random.default_rng(seed)
-    for t in range(1, turns + 1):
-        state.round = t
-        out = RULE.step(state, p, rng)
-        yield out
-        if out.finished:
-            return
-        state.positions = out.positions
+    outs = []
+    with kernels.use_backend(backend):
+        for t in range(1, turns + 1):
+            state.round = t
+            out = RULE.step(state, p, rng)
+            outs.append(out)
+            if out.finished:
+                break
+            state.positions = out.positions
+    return iter(outs)
 
 
-def compare(pos, sal, cap, active, low, high, params, turns, seed=0):
+def compare(pos, sal, cap, active, low, high, params, turns, seed=0, backend="numpy"):
     """Kernel vs oracle turn by turn; return the number of turns compared.
 
     Arrays are issues x actors (the kernel's layout); the oracle gets them actor-major.
     """
     pos, sal, cap, active = (np.asarray(v) for v in (pos, sal, cap, active))
     width = np.asarray(high, float) - np.asarray(low, float)
-    outs = kernel_turns(pos, sal, cap, active, low, high, turns, params, seed)
+    outs = kernel_turns(pos, sal, cap, active, low, high, turns, params, seed, backend)
     ref = oracle.run_turns(pos.T.tolist(), sal.T.tolist(), cap.T.tolist(), active.T.tolist(),
                            list(low), list(high), turns, params, seed)
     # KTAB's Markov PCEs iterate until the largest change is below 1e-6 (uniform) or 1e-8
@@ -111,7 +122,8 @@ def random_case(rng, n_max=7, k_max=3):
     return pos, sal, cap, active, low, high, params
 
 
-def test_kernel_matches_oracle_on_random_scenarios():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kernel_matches_oracle_on_random_scenarios(backend):
     """Random sub-models: every compared turn agrees, and knife edges stay rare (they come
     from bargains that are mathematically equal but computed from different perspectives,
     which strong victory models and binary votes amplify from rounding noise)."""
@@ -119,15 +131,18 @@ def test_kernel_matches_oracle_on_random_scenarios():
     for seed in range(40):
         rng = np.random.default_rng(seed)
         pos, sal, cap, active, low, high, params = random_case(rng)
-        compared += compare(pos, sal, cap, active, low, high, params, turns=4, seed=seed)
+        compared += compare(pos, sal, cap, active, low, high, params, turns=4, seed=seed,
+                            backend=backend)
     assert compared >= 0.8 * 40 * 4 * 0.85  # (some runs stop early by the stopping rule)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed", range(8))
-def test_kernel_matches_oracle_with_default_parameters(seed):
+def test_kernel_matches_oracle_with_default_parameters(seed, backend):
     rng = np.random.default_rng(1000 + seed)
     pos, sal, cap, active, low, high, _ = random_case(rng, n_max=8)
-    assert compare(pos, sal, cap, active, low, high, {}, turns=6, seed=seed) >= 2
+    assert compare(pos, sal, cap, active, low, high, {}, turns=6, seed=seed,
+                   backend=backend) >= 2
 
 
 @st.composite
@@ -146,8 +161,9 @@ def grid_cases(draw):
     return pos, sal, cap, active, params
 
 
-@given(grid_cases())
-def test_kernel_matches_oracle_on_grids_with_ties(case):
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(case=grid_cases())
+def test_kernel_matches_oracle_on_grids_with_ties(backend, case):
     pos, sal, cap, active, params = case
     m = len(pos)
-    compare(pos, sal, cap, active, [0.0] * m, [100.0] * m, params, turns=3)
+    compare(pos, sal, cap, active, [0.0] * m, [100.0] * m, params, turns=3, backend=backend)

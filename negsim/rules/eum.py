@@ -49,6 +49,12 @@ small: 0.006-0.012 on the emission data). ``"literal"`` is SCH eq. 31 as printed
 
 Every interpretive choice is a parameter whose default is the published reading; see
 ``docs/eum.md`` for the ambiguity ledger and why each default was chosen.
+
+Two implementations compute a round, chosen by :mod:`negsim.rules.kernels` (``NEGSIM_KERNEL``):
+the numpy kernel below, the reference, and the fused one of :mod:`negsim.rules._eum_fused`
+(one numba-compiled call over all issues; the default where numba is installed). They agree to
+1e-9 (``tests/test_fused_kernels.py``). The range ``R`` and its memory stay here, in Python, for
+both. The pairwise diagnostics (``pair_info``) are computed only when read.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from ..stats import weighted_median
-from . import register
+from . import kernels, register
 from .base import BargainingState, MoveKind, Param, RoundOutcome, Rule
 
 __all__ = ["RULE", "step", "init", "expected_utilities", "win_probabilities", "risk_exponents"]
@@ -160,7 +166,8 @@ class _Utilities:
     def __init__(self, x: np.ndarray, R: np.ndarray, mu: np.ndarray, q: float) -> None:
         Rb = R[:, None, None]
         self.gap = np.abs(x[:, :, None] - x[:, None, :])
-        self.d = np.clip(self.gap / Rb, 0.0, 1.0)
+        with np.errstate(over="ignore"):  # inactive cells may lie far outside a tiny range
+            self.d = np.clip(self.gap / Rb, 0.0, 1.0)
         self.q = q
         with np.errstate(divide="ignore"):
             self.log_near = np.log(0.5 - 0.5 * self.d)     # -inf at d = 1: exp(-inf) = 0
@@ -217,7 +224,8 @@ def risk_exponents(security: np.ndarray, active: np.ndarray) -> np.ndarray:
     scale = np.maximum(1.0, np.maximum(np.abs(big), np.abs(small)))
     flat = spread <= 1e-12 * scale
     Rk = (2.0 * security - big[:, None] - small[:, None]) / np.where(flat, 1.0, spread)[:, None]
-    r = (1.0 - Rk / 3.0) / (1.0 + Rk / 3.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # only inactive cells reach R = -3
+        r = (1.0 - Rk / 3.0) / (1.0 + Rk / 3.0)
     return np.where(flat[:, None] | ~active, 1.0, r)
 
 
@@ -247,14 +255,18 @@ def init(state: BargainingState, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Generator
          ) -> RoundOutcome:
-    """One round of the expected-utility model on every issue at once."""
+    """One round of the expected-utility model on every issue at once, on the backend that
+    :mod:`negsim.rules.kernels` selects (numpy here, or the compiled one of ``_eum_fused``)."""
     x = np.asarray(state.positions, dtype=float)
     act = np.asarray(state.active, dtype=bool)
+    R = _issue_range(state, params)
+    q = float(params["q"])
+    if kernels.backend(x.shape[1]) == "fused":
+        return _fused_round(x, np.asarray(state.salience, dtype=float),
+                            np.asarray(state.capability, dtype=float), act, R, q, params)
     s = np.where(act, state.salience, 0.0)
     w = np.where(act, state.capability * s, 0.0)
     m, n = x.shape
-    R = _issue_range(state, params)
-    q = float(params["q"])
     variant = params["probability"]
     mu = weighted_median(x, w, act) if q != 1.0 else np.zeros(m)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
@@ -317,8 +329,34 @@ def step(state: BargainingState, params: Mapping[str, Any], rng: np.random.Gener
         actor_info={"eu_self": eu_self, "eu_partner": eu_partner,
                     "risk": np.where(act, r, np.nan),
                     "security": np.where(act, security, np.nan)},
-        pair_info={"eu_ij": np.where(pair, Eij, np.nan), "eu_ji": np.where(pair, Eji, np.nan)},
+        pair_info=kernels.LazyArrays(_PAIR_NAMES, lambda: {
+            "eu_ij": np.where(pair, Eij, np.nan), "eu_ji": np.where(pair, Eji, np.nan)}),
     )
+
+
+_PAIR_NAMES = ("eu_ij", "eu_ji")
+
+
+def _fused_round(x: np.ndarray, salience: np.ndarray, capability: np.ndarray, act: np.ndarray,
+                 R: np.ndarray, q: float, params: Mapping[str, Any]) -> RoundOutcome:
+    """The round in one compiled call (:mod:`negsim.rules._eum_fused`); the pairwise
+    diagnostics are computed (by a second call) only if a caller reads them."""
+    from . import _eum_fused  # imports numba: first fused round only
+
+    if q != 1.0:
+        mu = weighted_median(x, np.where(act, capability * np.where(act, salience, 0.0), 0.0),
+                             act)
+    else:
+        mu = np.zeros(x.shape[0])
+    args = (x, salience, capability, act, R, mu, q, params["probability"],
+            params["compromise_choice"], bool(params["capitulation"]), params["risk"])
+    out = _eum_fused.round_arrays(*args)
+    frozen = tuple(np.array(v) if isinstance(v, np.ndarray) else v for v in args)
+    return RoundOutcome(
+        positions=out["positions"], kind=out["kind"], partner=out["partner"],
+        actor_info={"eu_self": out["eu_self"], "eu_partner": out["eu_partner"],
+                    "risk": out["risk"], "security": out["security"]},
+        pair_info=kernels.LazyArrays(_PAIR_NAMES, lambda: _eum_fused.pair_arrays(*frozen)))
 
 
 RULE = register(Rule(

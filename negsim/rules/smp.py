@@ -69,7 +69,7 @@ from typing import Any
 
 import numpy as np
 
-from . import register
+from . import kernels, register
 from .base import BargainingState, MoveKind, Param, RoundOutcome, Rule
 from .smp_pce import (BIG_R_ADJUSTS, BIG_R_RANGES, PCE_MODELS, VOTING_RULES, VP_MODELS,
                       adjust_risk, big_r_from_prob, coalitions, pce, victory_probabilities, vote)
@@ -273,6 +273,11 @@ def own_challenges(a: Assessment, weight: np.ndarray, total_sal: np.ndarray,
     taken in blocks so that no temporary exceeds about a million elements.
     """
     rule, commit = params["voting_rule"], params["third_party_commit"]
+    if kernels.backend(len(weight)) == "fused":
+        from . import _smp_fused  # imports numba: first fused turn only
+
+        return _smp_fused.own_challenges(rule, commit, a.dist, a.r_est, a.own, weight,
+                                         total_sal)
     D, Rt = a.dist, a.r_est
     N = D.shape[0]
     Dt = D.T

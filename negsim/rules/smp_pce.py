@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 __all__ = ["VOTING_RULES", "VP_MODELS", "PCE_MODELS", "BIG_R_RANGES", "BIG_R_ADJUSTS",
            "vote", "coalitions", "victory_probabilities", "pce", "big_r_from_prob",
            "adjust_risk", "MIN_COALITION"]
@@ -63,8 +65,13 @@ def coalitions(U: np.ndarray, w: np.ndarray, rule: str, block: int = 1 << 21) ->
     adds two thirds of its difference to ``C[a, b]`` and one preferring the earlier option b
     adds the whole difference to ``C[b, a]`` (KTAB scans pairs in that order).
 
-    Work is split over voters so that no temporary exceeds ``block`` elements.
+    Work is split over voters so that no temporary exceeds ``block`` elements. With the fused
+    backend (:mod:`negsim.rules.kernels`) the same sums run compiled, without temporaries.
     """
+    if kernels.backend(len(w)) == "fused":
+        from . import _smp_fused  # imports numba: first fused call only
+
+        return _smp_fused.coalitions(U, w, rule)
     U = np.asarray(U, dtype=float)
     w = np.broadcast_to(np.asarray(w, dtype=float), U.shape[:-1])
     *batch, V, M = U.shape

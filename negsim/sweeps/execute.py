@@ -195,6 +195,9 @@ def _run_batch(task: dict[str, Any]):
     as compact Arrow tables (results, trajectories or None)."""
     import pyarrow as pa
 
+    from ..rules import kernels
+
+    kernels.batch(True)     # many runs here: the fused kernels pay for themselves (auto)
     rows: list[dict] = []
     traj: list[dict] = []
     for run in task["runs"]:
@@ -296,6 +299,16 @@ def _record_value(f: Factor, v: Any) -> Any:
     return float(v)
 
 
+def _sweep_kernel() -> str:
+    """The kernel backend the sweep's workers use (:func:`negsim.rules.kernels.batch`)."""
+    from ..rules import kernels
+
+    value = kernels.setting()
+    if value == "auto":
+        return "fused" if kernels.numba_available() else "numpy"
+    return value
+
+
 def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -343,6 +356,7 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
                      "sha256": hashlib.sha256(scenario_yaml.encode()).hexdigest()},
         "rule": scenario.model.rule, "params": list(specs), **plan.describe(),
         "trajectories": trajectories, "time_limit": time_limit,
+        "kernel": _sweep_kernel(),
         "columns": [c for c, _ in RESULT_COLUMNS] + [f.name for f in factors],
         "spec_hash": spec_hash(spec),
     }
