@@ -581,6 +581,80 @@ def analyse(inst: Institutions, positions: np.ndarray, active: np.ndarray,
 
 
 # ------------------------------------------------------------------------------------------
+# reaches of every issue at once (the per-round fast path)
+
+def _unanimity(R: np.ndarray, valid: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """Row-wise unanimity of reaches R (m, v) where ``valid``: the smallest reach if all point
+    one way, else 0 (what :func:`aggregate` gives for unanimity, vectorised)."""
+    R = np.where(np.abs(R) <= tol[:, None], 0.0, R)
+    up = np.where(valid, R > 0, True).all(axis=1)
+    down = np.where(valid, R < 0, True).all(axis=1)
+    some = valid.any(axis=1)
+    lo = np.where(valid, R, np.inf).min(axis=1)
+    hi = np.where(valid, R, -np.inf).max(axis=1)
+    return np.where(some & up, lo, np.where(some & down, hi, 0.0))
+
+
+def bloc_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
+                 capability: np.ndarray) -> np.ndarray:
+    """(blocs, m): every bloc's acceptance reach on every issue (0 without a status quo)."""
+    m = len(inst.issue_ids)
+    out = np.zeros((len(inst.blocs), m))
+    tol = TOL * (inst.high - inst.low)
+    sq = np.nan_to_num(inst.status_quo)
+    for n, bloc in enumerate(inst.blocs):
+        M = bloc.members
+        if M.size == 0:
+            continue
+        if bloc.body.rule in ("unanimity", "consensus"):
+            out[n] = _unanimity(2.0 * (positions[:, M] - sq[:, None]), active[:, M], tol)
+        else:
+            out[n] = [bloc_reach(inst, n, k, positions, active, capability)[0].value
+                      for k in range(m)]
+    out[:, ~np.isfinite(inst.status_quo)] = 0.0
+    return out
+
+
+def issue_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
+                  capability: np.ndarray, blocs: np.ndarray | None = None) -> np.ndarray:
+    """(m,): the reach of every issue's decision (the zone is ``q`` to ``q + reach``)."""
+    if blocs is None:
+        blocs = bloc_reaches(inst, positions, active, capability)
+    m = len(inst.issue_ids)
+    out = np.zeros(m)
+    sq = inst.status_quo
+    for k in range(m):
+        if not np.isfinite(sq[k]):
+            continue
+        dec = inst.decisions[k]
+        if dec.body.rule not in ("unanimity", "consensus"):
+            out[k] = issue_reach(inst, k, positions, active, capability)[0].value
+            continue
+        vals = []
+        for kind, idx in dec.parties:
+            if kind == "actor":
+                if active[k, idx]:
+                    vals.append(2.0 * (positions[k, idx] - sq[k]))
+            elif active[k, inst.blocs[idx].members].any():
+                vals.append(blocs[idx, k])
+        if vals:
+            v = np.array(vals)
+            tol = TOL * (inst.high[k] - inst.low[k])
+            v = np.where(np.abs(v) <= tol, 0.0, v)
+            out[k] = v.min() if (v > 0).all() else v.max() if (v < 0).all() else 0.0
+    return out
+
+
+def zones(inst: Institutions, reach: np.ndarray) -> np.ndarray:
+    """(m, 2): the zones of reaches ``reach`` (NaN rows where none), as :func:`_interval`."""
+    sq = inst.status_quo
+    end = np.clip(sq + reach, inst.low, inst.high)
+    lo, hi = np.minimum(sq, end), np.maximum(sq, end)
+    ok = np.isfinite(sq) & (reach != 0.0) & (hi - lo > TOL * (inst.high - inst.low))
+    return np.where(ok[:, None], np.stack([lo, hi], axis=1), np.nan)
+
+
+# ------------------------------------------------------------------------------------------
 # judging a run's outcome, round by round
 
 @dataclass
@@ -596,7 +670,7 @@ class Judgement:
     codes: np.ndarray
     zone: np.ndarray
     decided: np.ndarray
-    details: list[IssueAgreement]
+    details: Any            #: issue index -> IssueAgreement (worked out on first use)
     blocked: dict[int, dict[str, Any]]
 
     def log(self, previous: np.ndarray | None, issue_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -622,35 +696,25 @@ def judge(inst: Institutions, positions: np.ndarray, active: np.ndarray,
           capability: np.ndarray, salience: np.ndarray, bargain: np.ndarray) -> Judgement:
     """Judge the bargained outcome ``bargain`` (m,) of a round against the zones at
     ``positions``: an issue is agreed when its outcome lies in its (closed) zone and differs
-    from the status quo, and no package withholds it (module docstring)."""
+    from the status quo, and no package withholds it (module docstring). The zones come from
+    the vectorised reaches; who decides or blocks each issue is worked out only when the log
+    asks (:meth:`Judgement.log`)."""
     m = len(inst.issue_ids)
-    codes = np.zeros(m, dtype=np.int8)
-    zone = np.full((m, 2), np.nan)
-    decided = np.array(bargain, dtype=float)
-    details = []
+    sq = inst.status_quo
+    zone = zones(inst, issue_reaches(inst, positions, active, capability))
     tol = TOL * (inst.high - inst.low) * 1e3
-    for k in range(m):
-        a = analyse_issue(inst, k, positions, active, capability)
-        details.append(a)
-        sq = inst.status_quo[k]
-        if not np.isfinite(sq):
-            codes[k] = 5
-            continue
-        if a.zone is None:
-            codes[k], decided[k] = 3, sq
-            continue
-        zone[k] = a.zone
-        o = bargain[k]
-        if a.zone[0] - tol[k] <= o <= a.zone[1] + tol[k] and abs(o - sq) > tol[k]:
-            codes[k] = 1
-        else:
-            codes[k], decided[k] = 2, sq
+    has_sq = np.isfinite(sq)
+    has_zone = np.isfinite(zone[:, 0])
+    inside = has_zone & (zone[:, 0] - tol <= bargain) & (bargain <= zone[:, 1] + tol) \
+        & (np.abs(bargain - np.nan_to_num(sq)) > tol)
+    codes = np.where(~has_sq, 5, np.where(~has_zone, 3, np.where(inside, 1, 2))).astype(np.int8)
+    decided = np.where(has_sq & (codes != 1), sq, np.asarray(bargain, dtype=float))
     blocked: dict[int, dict[str, Any]] = {}
     for pkg in inst.packages:
-        deal = np.where(codes == 1, bargain, inst.status_quo)
+        deal = np.where(codes == 1, bargain, sq)
         deal = np.where(np.isfinite(deal), deal, bargain)
         violated = unmet_conditions(pkg, deal, tol)
-        gain = package_gain(pkg, deal, inst.status_quo, positions, salience, active) \
+        gain = package_gain(pkg, deal, sq, positions, salience, active) \
             if active[pkg.issues, pkg.actor].any() else 0.0
         if violated or gain <= 0.0:
             why = {"package": pkg.label or f"package of {inst.actor_ids[pkg.actor]}",
@@ -662,9 +726,28 @@ def judge(inst: Institutions, positions: np.ndarray, active: np.ndarray,
                    "gain": gain}
             for k in pkg.issues:
                 if codes[k] == 1:
-                    codes[k], decided[k] = 4, inst.status_quo[k]
+                    codes[k], decided[k] = 4, sq[k]
                     blocked[int(k)] = why
+    details = _LazyDetails(inst, positions.copy(), active.copy(), capability.copy(), m)
     return Judgement(codes, zone, decided, details, blocked)
+
+
+class _LazyDetails:
+    """The full :class:`IssueAgreement` of an issue, worked out on first use."""
+
+    def __init__(self, inst, positions, active, capability, m) -> None:
+        self.args = (inst, positions, active, capability)
+        self.done: dict[int, IssueAgreement] = {}
+        self.m = m
+
+    def __getitem__(self, k: int) -> IssueAgreement:
+        if k not in self.done:
+            inst, positions, active, capability = self.args
+            self.done[k] = analyse_issue(inst, k, positions, active, capability)
+        return self.done[k]
+
+    def __len__(self) -> int:
+        return self.m
 
 
 def _finite(v: float) -> float | None:

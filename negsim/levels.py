@@ -70,6 +70,7 @@ class TwoLevel:
         self.others = np.array([i for i in range(n) if i not in in_bloc and i not in brokers],
                                dtype=int)
         self.B = len(self.blocs)
+        self._members = [set(int(i) for i in b.members) for b in self.blocs]
         ids = [b.id for b in self.blocs] + [inst.actor_ids[i] for i in self.others]
         is_bloc = np.array([True] * self.B + [False] * self.others.size)
         slots = np.concatenate([np.full(self.B, -1), self.others]).astype(int)
@@ -113,35 +114,41 @@ class TwoLevel:
         is not but some members' own consent is (the US on a US-Russia issue), what all of
         those members accept; else (or without a status quo) the span of its members'
         positions."""
-        from .institutions import TOL, aggregate, Body
+        from .institutions import bloc_reaches
 
         m = positions.shape[0]
         lo = np.empty((m, self.B))
         hi = np.empty((m, self.B))
+        reach = bloc_reaches(self.inst, positions, active, capability)
         n_of = {b.id: n for n, b in enumerate(self.inst.blocs)}
-        unanimity = Body("unanimity")
+        sq = self.sq
         for b, bloc in enumerate(self.blocs):
+            M = bloc.members
+            a = active[:, M]
+            xs = np.where(a, positions[:, M], np.nan)
+            span_lo = np.where(a.any(axis=1), np.nanmin(np.where(a, xs, np.inf), axis=1),
+                               self.low)
+            span_hi = np.where(a.any(axis=1), np.nanmax(np.where(a, xs, -np.inf), axis=1),
+                               self.high)
+            r = reach[n_of[bloc.id]].copy()
+            use_span = ~np.isfinite(sq) | ~a.any(axis=1)
             for k in range(m):
-                members = bloc.members[active[k, bloc.members]]
-                if members.size == 0:
-                    lo[k, b], hi[k, b] = self.low[k], self.high[k]
+                if use_span[k]:
                     continue
-                sq = self.sq[k]
                 parties = self.inst.decisions[k].parties
-                own = [int(i) for kind, i in parties if kind == "actor" and i in set(members)]
-                if not np.isfinite(sq) or (("bloc", n_of[bloc.id]) not in parties and not own):
-                    xs = positions[k, members]
-                    lo[k, b], hi[k, b] = xs.min(), xs.max()
-                    continue
                 if ("bloc", n_of[bloc.id]) in parties:
-                    r = bloc_reach(self.inst, n_of[bloc.id], k, positions, active,
-                                   capability)[0].value
-                else:
-                    reach = 2.0 * (positions[k, own] - sq)
-                    r = aggregate(reach, np.ones(len(own)), unanimity,
-                                  TOL * (self.high[k] - self.low[k])).value
-                end = min(max(sq + r, self.low[k]), self.high[k])
-                lo[k, b], hi[k, b] = min(sq, end), max(sq, end)
+                    continue
+                own = [int(i) for kind, i in parties if kind == "actor" and active[k, i]
+                       and i in self._members[b]]
+                if not own:
+                    use_span[k] = True
+                    continue
+                v = 2.0 * (positions[k, own] - sq[k])
+                v = np.where(np.abs(v) <= 1e-9 * (self.high[k] - self.low[k]), 0.0, v)
+                r[k] = v.min() if (v > 0).all() else v.max() if (v < 0).all() else 0.0
+            end = np.clip(np.nan_to_num(sq) + r, self.low, self.high)
+            lo[:, b] = np.where(use_span, span_lo, np.minimum(sq, end))
+            hi[:, b] = np.where(use_span, span_hi, np.maximum(sq, end))
         return lo, hi
 
     def plenary_arrays(self, positions, salience, capability, active):

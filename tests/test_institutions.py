@@ -374,3 +374,28 @@ def test_flagship_package_fails_on_its_red_lines_without_a_linear_programme(flag
 def test_wave1_style_flat_runs_are_still_available(flagship):
     r = negsim.run(flagship.replace({"model.institutions": "off"}), rounds=5, stop="never")
     assert r.agreement is None and r.plenary is None
+
+
+@given(st.lists(st.integers(0, 100), min_size=6, max_size=6),
+       st.lists(st.integers(0, 100), min_size=6, max_size=6),
+       st.sampled_from(["consensus", "qmv"]), st.integers(0, 100), st.integers(0, 100))
+def test_vectorised_zones_equal_the_issue_by_issue_analysis(xs, ys, rule, sq_x, sq_y):
+    """The per-round fast path (judge) finds the zones negsim agree finds."""
+    from negsim.institutions import Institutions, analyse_issue, judge
+
+    names = [f"m{i}" for i in range(5)] + ["r"]
+    bloc = {"rule": rule, "members": names[:5]}
+    if rule == "qmv":
+        bloc.update(threshold=0.6, weights={n: i + 1 for i, n in enumerate(names[:5])})
+    sc = case({n: {"x": float(a), "y": float(b)} for n, a, b in zip(names, xs, ys)},
+              {"x": float(sq_x), "y": float(sq_y)}, {"rule": "unanimity", "parties": ["W", "r"]},
+              blocs={"W": bloc}, issues=["x", "y"])
+    a = sc.arrays()
+    inst = Institutions.from_scenario(sc, a.actor_ids)
+    j = judge(inst, a.positions, a.active, a.capability, a.salience, np.array([50.0, 50.0]))
+    for k in range(2):
+        z = analyse_issue(inst, k, a.positions, a.active, a.capability).zone
+        if z is None:
+            assert np.isnan(j.zone[k]).all()
+        else:
+            assert tuple(j.zone[k]) == pytest.approx(z)
