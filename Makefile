@@ -10,7 +10,7 @@ OUT    ?= runs/nato_russia_2022
 $(STAMP): pyproject.toml
 	@set -e; py=$$(tools/find-python); echo "Using $$py"; "$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,fast,dashboard]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

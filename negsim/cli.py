@@ -15,7 +15,7 @@ import sys
 #: Preferred order of commands in --help. Every module in negsim/commands (except ``common``)
 #: with a ``register(subparsers)`` function is a command; modules not named here come after, so
 #: a new command is one new module.
-ORDER = ["run", "whatif", "agree", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
+ORDER = ["run", "whatif", "agree", "dashboard", "compare", "validate", "models", "plot", "report", "sweep", "sweep_status",
          "analyze", "backtest", "scenarios", "init"]
 
 
