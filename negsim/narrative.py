@@ -158,6 +158,12 @@ def describe_move(r: "RunResult", mv: dict[str, Any]) -> str:
         if abs(a - b) <= TIE * max(1.0, abs(a), abs(b)):
             numbers += (f"; a tie: both expected {a:+.3f} from a challenge, and the rule's strict "
                         f"test (the other's must be larger) decided it by {abs(b - a):.1g}")
+        elif f"{a:+.3f}" == f"{b:+.3f}":
+            digits = 4
+            while digits < 12 and f"{a:+.{digits}f}" == f"{b:+.{digits}f}":
+                digits += 1
+            numbers += (f"; a near tie: E(own challenge) {a:+.{digits}f}, E({other}'s) "
+                        f"{b:+.{digits}f}, a difference of {abs(b - a):.1g} that decided it")
         else:
             numbers += f"; E(own challenge) {a:+.3f}, E({other}'s) {b:+.3f}"
     if mv.get("clamped"):

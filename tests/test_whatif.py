@@ -143,3 +143,15 @@ def test_a_rerun_replaces_the_run_directory_whole(tmp_path):
     assert not (out / "pairs.parquet").exists()
     assert negsim.RunResult.load(out).rule == "compromise"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_near_ties_show_the_digits_that_decided_them():
+    from negsim.narrative import describe_move
+
+    r = negsim.run(WAVE1, rounds=3, stop="never")
+    mv = {"round": 2, "issue": "I1", "actor": "france", "partner": "united_kingdom",
+          "kind": "confrontation", "from": 95.0, "to": 0.0, "eu_self": 0.25003,
+          "eu_partner": 0.25017}
+    text = describe_move(r, mv)
+    assert "a near tie: E(own challenge) +0.2500, E(United Kingdom's) +0.2502" in text
+    assert "+0.250, E(" not in text
