@@ -6,6 +6,13 @@ to stream results back while keeping at most a few tasks in flight per worker, s
 flat however many tasks there are. Results never depend on which worker ran a task or in which
 order tasks finished: every task carries its own inputs (and seed), and callers key results by
 task, not by arrival.
+
+Workers die with their driver. A driver killed outright (``kill -9``, the OOM killer) runs no
+clean-up, and its pool's workers would live on, orphaned, computing runs nobody collects. Each
+worker therefore asks Linux to send it SIGKILL when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``, through ``ctypes``), and, on every system, runs a watchdog thread
+that exits the process when it has been re-parented (its parent is gone). Workers started by a
+fork server are the fork server's children; it exits when the driver does, so they follow.
 """
 
 from __future__ import annotations
@@ -17,7 +24,12 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers"]
+__all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers",
+           "die_with_parent"]
+
+#: How often (seconds) a worker's watchdog checks that its parent still lives.
+WATCHDOG_INTERVAL = 0.5
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 #: Modules the fork server imports before forking workers (numpy, pandas, Mesa, the rules).
 PRELOAD = ["negsim.model", "negsim.rules.eum", "negsim.rules.baselines", "negsim.sweeps.execute",
@@ -74,7 +86,10 @@ def executor(workers: int | None = None, scheduler: str | None = None,
     if n == 1:
         yield InlineExecutor()
         return
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=_context())
+    ctx = _context()
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
+                                  initargs=(os.getpid() if ctx.get_start_method() == "fork"
+                                            else None,))
     with warnings.catch_warnings():
         # Python warns about forking whenever the OS reports more than one thread. With one
         # Python thread, the others are idle native pools (BLAS, Arrow) that install fork
@@ -86,6 +101,36 @@ def executor(workers: int | None = None, scheduler: str | None = None,
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this (worker) process exit when its parent process dies (see the module docstring).
+
+    ``parent`` is the pid the parent had when it started this process, if known: a worker
+    whose parent died before this ran exits at once."""
+    import signal
+    import threading
+    import time
+
+    if os.uname().sysname == "Linux":
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watchdog
+            pass
+    ppid = os.getppid()
+    if parent is not None and ppid != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_INTERVAL)
+            if os.getppid() != ppid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="negsim-watchdog", daemon=True).start()
 
 
 def _context():

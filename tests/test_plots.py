@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 import pytest
-from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.lines import Line2D
 
@@ -196,8 +196,13 @@ def test_crowded_scenario_keeps_a_legend_by_bloc(tmp_path):
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "NATO (30 actors)" in legend and "Russia (1 actor)" in legend
     assert len(legend) <= 10
+    # every actor at the line ends is named, or counted in its bloc's "n NATO members"
     labels = [t for t in ax.texts if (t.get_gid() or "").startswith("label:")]
-    assert 1 <= len(labels) <= 4
+    named = [a for t in labels for a in t.get_gid()[6:].split(",")]
+    assert sorted(named) == sorted(result.actor_ids)
+    summaries = [t.get_text() for t in labels if t.get_text().endswith("NATO members")]
+    assert summaries and all(t.get_fontstyle() == "italic" for t in labels
+                             if t.get_text() in summaries)
 
 
 def test_a_long_cycle_is_drawn_until_it_has_repeated_a_few_times(tmp_path):
@@ -219,9 +224,9 @@ def test_small_multiples_order_issues_by_status(synth):
     fig = plot_small_multiples(synth)
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_gid()]
     assert [ax.get_gid() for ax in panels] == ["issue:S", "issue:Q", "issue:P", "issue:R"]
-    assert [ax.get_title(loc="right").replace("\n", " ") for ax in panels] == [
-        "consensus from round 2", "deadlock from round 4", "unsettled (oscillating) after 8 "
-        "rounds", "unsettled (cycle of 3) after 8 rounds"]
+    status = [[t.get_text() for t in ax.texts if t.get_gid() == "status"][0] for ax in panels]
+    assert status == ["consensus from round 2", "deadlock from round 4",
+                      "unsettled (oscillating)", "unsettled (cycle of 3)"]
     for ax in panels:
         assert len(actor_lines(ax)) == 5
     assert "1 consensus, 1 deadlock, 2 unsettled" in fig._suptitle.get_text()
@@ -231,20 +236,20 @@ def test_small_multiples_order_issues_by_status(synth):
 def test_strip_puts_each_actor_at_its_final_position_sized_by_weight(emission):
     fig = plot_final_strip(emission)
     (ax,) = [a for a in fig.axes if a.get_gid() == "issue:emission"]
-    points = {c.get_gid()[6:]: c for c in ax.collections if isinstance(c, PathCollection)
-              and (c.get_gid() or "").startswith("actor:")}
+    points = actor_lines(ax)
     assert len(points) == 10
     T = emission.rounds_run
     weight = {}
-    for aid, coll in points.items():
+    for aid, line in points.items():
         i = emission.actor_ids.index(aid)
-        assert coll.get_offsets()[0][0] == pytest.approx(emission.positions[T, 0, i])
+        assert line.get_xdata()[0] == pytest.approx(emission.positions[T, 0, i])
         weight[aid] = emission.capability[T, 0, i] * emission.salience[T, 0, i]
     ranked = sorted(points, key=lambda a: weight[a])
-    sizes = [points[a].get_sizes()[0] for a in ranked]
-    assert sizes == sorted(sizes) and sizes[-1] > 5 * sizes[0]   # UK (0.144) vs Ireland (0.005)
+    areas = [points[a].get_markersize() ** 2 for a in ranked]
+    assert areas == sorted(areas) and areas[-1] > 5 * areas[0]   # UK (0.144) vs Ireland (0.005)
     # points at one position are stacked, not drawn on top of each other
-    at_four = [tuple(points[a].get_offsets()[0]) for a in ("netherlands", "germany", "denmark")]
+    at_four = [(points[a].get_xdata()[0], points[a].get_ydata()[0])
+               for a in ("netherlands", "germany", "denmark")]
     assert len(set(at_four)) == 3
     (forecast,) = by_gid(ax, "forecast")
     assert forecast.get_xdata()[0] == emission.median[T, 0] == 7.0
@@ -269,8 +274,8 @@ BELGIUM = {"denmark": (-0.83, 0.24), "uk": (-0.65, 0.24), "germany": (-0.47, 0.2
 
 
 def _points(ax) -> dict[str, tuple[float, float]]:
-    return {c.get_gid()[6:]: tuple(c.get_offsets()[0]) for c in ax.collections
-            if (c.get_gid() or "").startswith("actor:")}
+    return {aid: (line.get_xdata()[0], line.get_ydata()[0])
+            for aid, line in actor_lines(ax).items()}
 
 
 def _data_of(ax, text) -> tuple[float, float]:
@@ -504,7 +509,8 @@ def test_run_plot_writes_figures_from_the_stored_run(tmp_path, capsys):
     json.loads(captured.out)                        # stdout stays one JSON document
     assert f"wrote 4 figures to {out}/figures/" in captured.err
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
-        "convergence-emission.png", "multiples.png", "quadrant-uk-emission-r1.png", "strip.png"]
+        "convergence-emission.png", "figures.json", "multiples.png",
+        "quadrant-uk-emission-r1.png", "strip.png"]
 
 
 def test_charts_leave_no_pyplot_state_and_save_cleanly(synth, tmp_path):
@@ -533,7 +539,273 @@ def test_actors_beyond_the_palette_stay_distinguishable(emission):
     style = {a: (to_hex(ln.get_color()), ln.get_linestyle()) for a, ln in lines.items()}
     assert len(set(style.values())) == 10
     strip = [a for a in plot_final_strip(emission).axes if a.get_gid() == "issue:emission"][0]
-    look = {c.get_gid(): (to_hex(c.get_facecolor()[0]), c.get_paths()[0].vertices.round(3)
-                          .tobytes()) for c in strip.collections
-            if (c.get_gid() or "").startswith("actor:")}
-    assert look["actor:greece"] != look["actor:netherlands"]
+    look = {a: (to_hex(ln.get_markerfacecolor()), ln.get_marker())
+            for a, ln in actor_lines(strip).items()}
+    assert look["greece"] != look["netherlands"]
+
+
+# -- the flagship at 33 actors: labels, sizes, highlight, events ------------------------------
+from matplotlib.text import Text  # noqa: E402
+
+from negsim.commands.plot import DEFAULT_DPI as CLI_DPI, FIGSIZE as CLI_FIGSIZE  # noqa: E402
+from negsim.plots import plot_whatif_convergence  # noqa: E402
+from negsim.plots._style import DEFAULT_DPI, FIGSIZE, GREY, MAX_PIXELS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nato_dir(tmp_path_factory):
+    """The flagship as 'negsim run scenarios/nato_russia_2022.yaml --out DIR' writes it."""
+    d = tmp_path_factory.mktemp("nato") / "run"
+    assert main(["run", str(NATO), "--out", str(d)]) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def nato(nato_dir):
+    return RunResult.load(nato_dir)
+
+
+def window(artist, renderer):
+    """An artist's box in display pixels (a text's own box: no arrow, no bbox patch)."""
+    return Text.get_window_extent(artist, renderer) if isinstance(artist, Text) \
+        else artist.get_window_extent(renderer)
+
+
+def name_labels(ax) -> list[Text]:
+    return [t for t in ax.texts if (t.get_gid() or "").startswith("label:")]
+
+
+def marker_centres(ax) -> dict[str, np.ndarray]:
+    """Every actor's marker (and every count badge) on ``ax``, in display pixels."""
+    out = {aid: ax.transData.transform((ln.get_xdata()[0], ln.get_ydata()[0]))
+           for aid, ln in actor_lines(ax).items()}
+    for t in ax.texts:
+        if (t.get_gid() or "").startswith("badge:"):
+            out[t.get_gid()] = ax.transData.transform(t.get_position())
+    return out
+
+
+def box_distance(box, point) -> float:
+    dx = max(box.x0 - point[0], 0.0, point[0] - box.x1)
+    dy = max(box.y0 - point[1], 0.0, point[1] - box.y1)
+    return float(np.hypot(dx, dy))
+
+
+def assert_labels_read_right(fig, ax):
+    """No two names overlap (boxes from the renderer), every name is inside the axes, and
+    every name is nearer its own marker than any other marker, or has a leader line that
+    ends at its marker."""
+    renderer = fig.canvas.get_renderer()
+    labels = name_labels(ax)
+    assert labels
+    boxes = [window(t, renderer) for t in labels]
+    frame = ax.get_window_extent(renderer)
+    for t, b in zip(labels, boxes):
+        assert frame.x0 - 0.5 <= b.x0 and b.x1 <= frame.x1 + 0.5, t.get_text()
+        assert frame.y0 - 0.5 <= b.y0 and b.y1 <= frame.y1 + 0.5, t.get_text()
+    for i in range(len(labels)):
+        for j in range(i + 1, len(labels)):
+            a, b = boxes[i], boxes[j]
+            overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+            overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+            assert overlap_w <= 0.5 or overlap_h <= 0.5, (labels[i].get_text(),
+                                                          labels[j].get_text())
+    centres = marker_centres(ax)
+    leaders = {ln.get_gid()[7:]: ln for ln in ax.get_lines()
+               if (ln.get_gid() or "").startswith("leader:")}
+    for t, b in zip(labels, boxes):
+        own = t.get_gid()[6:].split(",")
+        assert all(a in centres for a in own), t.get_gid()
+        d_own = min(box_distance(b, centres[a]) for a in own)
+        d_other = min((box_distance(b, p) for a, p in centres.items() if a not in own),
+                      default=np.inf)
+        if d_own < d_other:
+            continue
+        line = leaders.get(t.get_gid())
+        assert line is not None, f"{t.get_text()!r} is nearer another marker, without a leader"
+        ends = ax.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        assert min(np.hypot(*(ends[0] - centres[a])) for a in own) < 16, t.get_text()
+
+
+@pytest.mark.parametrize("focal, issue", [("russia", "I1"), (None, "I1"), (None, "I4"),
+                                          ("germany", "I6")])
+def test_flagship_view_names_every_actor_without_collisions(nato, focal, issue):
+    fig = plot_quadrant(nato, focal, issue)
+    ax = fig.axes[0]
+    assert_labels_read_right(fig, ax)
+    named = {a for t in name_labels(ax) for a in t.get_gid()[6:].split(",")}
+    assert named == set(_points(ax))                    # everyone shown is named
+    # the region captions cover no label
+    renderer = fig.canvas.get_renderer()
+    regions = [window(t, renderer) for t in ax.texts if (t.get_gid() or "").startswith("region")]
+    for t in name_labels(ax):
+        assert not any(window(t, renderer).overlaps(r) for r in regions), t.get_text()
+
+
+def test_flagship_strip_names_actors_without_collisions(nato):
+    fig = plot_final_strip(nato)
+    T = nato.rounds_run
+    for k, iid in enumerate(nato.issue_ids):
+        (ax,) = [a for a in fig.axes if a.get_gid() == f"issue:{iid}"]
+        assert_labels_read_right(fig, ax)
+        # every actor is a named point or counted in a badge of its bloc at its position
+        named = {a for t in name_labels(ax) for a in t.get_gid()[6:].split(",")}
+        badges = {t.get_gid(): t for t in ax.texts if (t.get_gid() or "").startswith("badge:")}
+        counted = [a for g in badges for a in g[6:].split(",")]
+        present = {nato.actor_ids[i] for i in np.flatnonzero(nato.active[T, k])}
+        assert named | set(counted) == present and not named & set(counted)
+        for gid, badge in badges.items():
+            members = gid[6:].split(",")
+            assert badge.get_text() == str(len(members)) and len(members) >= 4
+            where = {float(nato.positions[T, k, nato.actor_ids.index(a)]) for a in members}
+            assert max(where) - min(where) <= 0.005 * 100
+            assert len({nato.scenario.actor_spec(a).bloc for a in members}) == 1
+    # the question a class asks: which NATO member sits with Russia at 0 on I1?
+    (ax,) = [a for a in fig.axes if a.get_gid() == "issue:I1"]
+    at_zero = [nato.actor_name(a) for a in nato.actor_ids
+               if nato.positions[T, 0, nato.actor_ids.index(a)] == 0]
+    texts = " ".join(t.get_text().replace("\n", " ") for t in name_labels(ax))
+    assert at_zero and all(name in texts for name in at_zero)
+
+
+def test_the_cli_and_the_charts_agree_on_sizes():
+    assert (CLI_DPI, CLI_FIGSIZE) == (DEFAULT_DPI, FIGSIZE)
+    assert FIGSIZE[0] / FIGSIZE[1] == pytest.approx(16 / 9)
+    assert max(FIGSIZE) * DEFAULT_DPI <= MAX_PIXELS
+
+
+def test_every_chart_is_16_9_and_at_most_2000_pixels(nato_dir, tmp_path, capsys):
+    assert main(["plot", str(nato_dir), "--out", str(tmp_path / "f")]) == 0
+    written = capsys.readouterr().out.split()
+    assert len(written) == 7 + 1 + 1 + 7
+    for path in written:
+        data = open(path, "rb").read()
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert max(width, height) <= 2000 and width / height == pytest.approx(16 / 9, rel=0.01)
+        assert len(data) < 350_000, path          # about 300 KB at most
+    d = _compare_dir(tmp_path)
+    assert main(["plot", str(d)]) == 0
+    (path,) = capsys.readouterr().out.split()
+    data = open(path, "rb").read()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1600, 900)
+
+
+def _colour(line) -> str:
+    return to_hex(line.get_color())
+
+
+def test_highlight_colours_and_names_the_chosen_and_greys_the_rest(nato):
+    chosen = ["germany", "hungary"]
+    fig = plot_convergence(nato, "I6", highlight="germany,Hungary")
+    ax = fig.axes[0]
+    lines = actor_lines(ax)
+    colours = {a: _colour(ln) for a, ln in lines.items()}
+    assert colours["germany"] != colours["hungary"]
+    assert GREY.lower() not in (colours["germany"], colours["hungary"])
+    assert {c for a, c in colours.items() if a not in chosen} == {GREY.lower()}
+    # the chosen lines are drawn over the grey ones
+    assert min(lines[a].get_zorder() for a in chosen) > max(
+        ln.get_zorder() for a, ln in lines.items() if a not in chosen)
+    named = {a for t in name_labels(ax) for a in t.get_gid()[6:].split(",")}
+    assert named == set(chosen)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Germany" in legend and "Hungary" in legend and "other actors (31 actors)" in legend
+    # the strip and the view chart do the same
+    strip = plot_final_strip(nato, highlight=chosen)
+    for ax in [a for a in strip.axes if (a.get_gid() or "").startswith("issue:")]:
+        pts = actor_lines(ax)
+        assert {to_hex(pts[a].get_markerfacecolor()) for a in pts if a not in chosen} \
+            == {GREY.lower()}
+        assert {a for t in name_labels(ax) for a in t.get_gid()[6:].split(",")} == set(chosen)
+        assert not [t for t in ax.texts if (t.get_gid() or "").startswith("badge:")]
+    view = plot_quadrant(nato, "russia", "I1", highlight=chosen).axes[0]
+    assert {a for t in name_labels(view) for a in t.get_gid()[6:].split(",")} <= set(chosen)
+    assert {_colour(ln) for a, ln in actor_lines(view).items() if a not in chosen} \
+        == {GREY.lower()}
+    with pytest.raises(InputError, match="--highlight: unknown actor"):
+        plot_convergence(nato, "I1", highlight="atlantis")
+
+
+def test_highlight_on_the_command_line(emission_dir, tmp_path, capsys):
+    out = tmp_path / "hl"
+    assert main(["plot", str(emission_dir), "--kind", "strip", "--highlight", "belgium,uk",
+                 "--out", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out / "strip.png")]
+    assert main(["plot", str(emission_dir), "--highlight", "atlantis", "--out",
+                 str(tmp_path / "no")]) == 2
+    assert "--highlight: unknown actor" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
+def _event_scenario() -> dict:
+    doc = synthetic_scenario()
+    doc["events"] = [{"round": 1, "actor": "a2", "issue": "R", "position": 90,
+                      "label": "A2 jumps to the far end of the scale at once"},
+                     {"round": 8, "actor": "a1", "issue": "R", "position": 50,
+                      "label": "A1 meets everyone half way in the very last round"}]
+    return doc
+
+
+def _assert_events_inside(fig):
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("event-label:")]
+    assert labels
+    frame = ax.get_window_extent(renderer)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() + ax.get_yticklabels()
+             if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for t, box in zip(labels, boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, t.get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, t.get_text()
+        assert not any(box.overlaps(tick) for tick in ticks), t.get_text()
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j])
+    return labels
+
+
+def test_event_labels_never_cross_the_axes_or_the_tick_labels(nato):
+    events = [{"round": 1, "actor": "germany", "issue": "I4", "position": 70,
+               "label": "Germany hardens on exercises before the first round is over"},
+              {"round": 8, "actor": "norway", "issue": "I4", "position": 50, "salience": 0.9,
+               "label": "Norway presses for reciprocal transparency"}]
+    result = negsim.run(nato.scenario.replace({"events": events}))
+    fig = plot_convergence(result, "I4")
+    labels = _assert_events_inside(fig)
+    # round 1's line is half a round from the y axis: its label goes to the line's right
+    by_round = {t.get_gid(): t for t in labels}
+    assert by_round["event-label:1"].get_horizontalalignment() == "left"
+    assert "round 1: Germany hardens" in by_round["event-label:1"].get_text().replace("\n", " ")
+    assert "event-label:8" in by_round
+    # the same in a what-if over its baseline, and on the small synthetic run
+    _assert_events_inside(plot_whatif_convergence(nato, result, "I4"))
+    _assert_events_inside(plot_convergence(
+        negsim.run(negsim.scenario_from_dict(_event_scenario())), "R"))
+
+
+def test_forecast_is_named_after_the_rule(tmp_path):
+    """A one-shot rule's forecast is the rule itself: the compromise model's is its weighted
+    mean, and the chart says so (not 'weighted median')."""
+    result = negsim.run(EMISSION, rule="compromise")
+    legend = [t.get_text() for t in plot_convergence(result).legends[0].get_texts()]
+    assert any("weighted mean" in t and t.startswith("forecast") for t in legend), legend
+    assert not any("weighted median" in t for t in legend)
+    strip = plot_final_strip(result)
+    (ax,) = [a for a in strip.axes if a.get_gid() == "issue:emission"]
+    (forecast,) = by_gid(ax, "forecast")
+    assert forecast.get_xdata()[0] == pytest.approx(result.forecast_series[-1, 0])
+
+
+def test_comparison_calls_one_shot_rules_one_shot(tmp_path):
+    d = _compare_dir(tmp_path)
+    fig = plot_comparison(d)
+    em = [ax for ax in fig.axes if ax.get_gid() == "issue:emission"][0]
+    notes = {t.get_gid()[5:]: t.get_text() for t in em.texts
+             if (t.get_gid() or "").startswith("note:")}
+    assert notes["median"].endswith("one-shot") and notes["compromise"].endswith("one-shot")
+    assert "unsettled" in notes["eum"] and "consensus" not in " ".join(notes.values())
+    legend = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] \
+        if fig.axes[-1].get_legend() else [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(t.startswith("one-shot") for t in legend)

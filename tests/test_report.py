@@ -345,3 +345,152 @@ def test_a_large_scenario_report_fits_the_window(browser, tmp_path):
     assert state["width"] <= 1200
     assert state["images"] == 1 + 7 + 1 + 1
     assert state["links"] > 20
+
+
+# -- headers, reuse of the plotted charts, the two-run report --------------------------------
+from .test_whatif_plots import pair_dirs  # noqa: E402,F401 - the flagship and a what-if
+
+#: For every header cell, whether one of its words is split across lines (a Range over the
+#: word gives one client rectangle per line it sits on).
+SPLIT_WORDS = """(() => {
+  const out = [];
+  for (const th of document.querySelectorAll('th')) {
+    const node = th.firstChild;
+    if (!node || node.nodeType !== 3) continue;
+    const text = node.textContent;
+    const re = /\\S+/g; let m;
+    while ((m = re.exec(text)) !== null) {
+      const r = document.createRange();
+      r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+      out.push([m[0], lines.size, th.getBoundingClientRect().width]);
+    }
+  }
+  return out;
+})()"""
+
+
+def test_table_headers_wrap_between_words_only(synth_html):
+    css = re.search(r"<style>(.*)</style>", synth_html, re.S).group(1)
+    table_rule = re.search(r"\btable \{([^}]*)\}", css).group(1)
+    th_rule = re.search(r"\bth, td \{([^}]*)\}", css).group(1)
+    for rule in (table_rule, th_rule):
+        assert "overflow-wrap: normal" in rule and "word-break: normal" in rule
+    assert ".table-wrap { overflow-x: auto" in css
+    assert synth_html.count("<div class=table-wrap><table>") == synth_html.count("<table>")
+
+
+@pytest.fixture(scope="module")
+def nato_report(tmp_path_factory):
+    run = tmp_path_factory.mktemp("nato3") / "run"
+    assert main(["run", str(NATO), "--rounds", "3", "--out", str(run)]) == 0
+    assert main(["report", str(run), "--dpi", "30"]) == 0
+    return run / "report.html"
+
+
+def test_headers_are_never_split_inside_a_word(browser, nato_report):
+    """In Chromium, at a desktop, a tablet and a phone width, no header word is broken over
+    two lines (the table scrolls in its box instead), and the page does not overflow."""
+    for width in (1200, 640, 420):
+        browser.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900,
+                                                            "deviceScaleFactor": 1,
+                                                            "mobile": False}, session=True)
+        browser.load(nato_report.as_uri())
+        words = browser.evaluate(SPLIT_WORDS)
+        assert {w for w, _, _ in words} >= {"forecast", "dispersion", "round", "moved"}
+        assert [w for w, lines, _ in words if lines != 1] == [], width
+        assert browser.evaluate("document.documentElement.scrollWidth") <= width
+    assert browser.problems() == []
+
+
+def test_report_embeds_the_charts_plot_wrote_and_only_fresh_ones(pair_dirs, tmp_path, capsys):
+    base, _ = pair_dirs
+    run = tmp_path / "run"
+    shutil.copytree(base, run)
+    assert main(["plot", str(run), "--dpi", "40"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run), "--dpi", "40"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == str(run / "report.html")
+    assert f"wrote the report to {run / 'report.html'}" in err
+    assert "10 charts, 10 of them from" in err
+    doc = (run / "report.html").read_text()
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', doc)
+    files = {base64.b64encode((run / "figures" / name).read_bytes()).decode()
+             for name in ("multiples.png", "strip.png", "convergence-I4.png",
+                          "quadrant-united_states-I1-r1.png")}
+    assert files <= set(embedded)
+    # other options, or other records, and the charts are drawn again
+    assert main(["report", str(run), "--dpi", "40", "--highlight", "germany"]) == 0
+    assert "of them from" not in capsys.readouterr().err
+    shutil.copytree(run / "figures", tmp_path / "old")
+    assert main(["run", str(NATO), "--rounds", "3", "--out", str(run)]) == 0
+    shutil.copytree(tmp_path / "old", run / "figures")      # charts of the earlier records
+    capsys.readouterr()
+    assert main(["report", str(run), "--dpi", "40"]) == 0
+    assert "of them from" not in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def two_run_report(pair_dirs, tmp_path_factory):
+    base, whatif = pair_dirs
+    path = tmp_path_factory.mktemp("two") / "whatif.html"
+    assert main(["report", str(whatif), "--baseline", str(base), "--out", str(path),
+                 "--dpi", "40"]) == 0
+    return path
+
+
+def test_two_run_report_shows_both_runs(two_run_report):
+    doc = two_run_report.read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", " ", doc))
+    assert "a what-if against its baseline" in text and "What changed" in text
+    assert ("event added, round 8: Norway presses for reciprocal transparency (Norway on I4: "
+            "position 50, salience 0.9)") in text
+    # one row per issue, every column before and after
+    rows = re.findall(r"<tr><td>(.*?)</tr>", doc)
+    assert len(rows) == 7
+    (i4,) = [r for r in rows if r.startswith("I4 ")]
+    assert 'class="status unsettled"' in i4 and 'class="status consensus"' in i4
+    assert "<span class=before>25.7</span><br><span class=arrow>→</span>" \
+           "<span class=changed>50</span>" in i4
+    assert "<td class=num>+24.3</td>" in i4
+    (i1,) = [r for r in rows if r.startswith("I1 ")]
+    assert "(same)" in i1 and "class=changed" not in i1
+    # the what-if charts: multiples, seven by-round charts and the strip
+    assert len(_images(doc)) == 9
+    assert "negsim run " + str(NATO) + " --set" in doc and doc.count("<pre><code>") == 4
+    assert "Largest moves in the what-if" in doc
+
+
+def test_two_run_report_renders_in_headless_chromium(browser, two_run_report):
+    browser.load(two_run_report.as_uri())
+    assert browser.problems() == []
+    state = browser.evaluate(
+        "({h1: document.querySelector('h1').textContent,"
+        " h2: [...document.querySelectorAll('h2')].map(h => h.textContent),"
+        " images: [...document.images].map(i => [i.complete, i.naturalWidth]),"
+        " rows: document.querySelectorAll('table tr').length,"
+        " table: [...document.querySelectorAll('.table-wrap')].map(t => t.scrollWidth"
+        "        - t.clientWidth),"
+        " width: document.documentElement.scrollWidth})")
+    assert state["h1"].endswith("a what-if against its baseline")
+    assert state["table"] == [0]          # the before/after table fits a 1200-pixel window
+    assert state["h2"][:2] == ["What changed",
+                               "Which issues converge, when and where: baseline → what-if"]
+    assert len(state["images"]) == 9 and all(ok and w == 512 for ok, w in state["images"])
+    assert state["rows"] == 8 and state["width"] <= 1200
+    assert [w for w, lines, _ in browser.evaluate(SPLIT_WORDS) if lines != 1] == []
+    assert browser.problems() == []
+
+
+def test_two_run_report_errors(pair_dirs, tmp_path, capsys):
+    base, whatif = pair_dirs
+    other = tmp_path / "emission"
+    negsim.run(EMISSION).save(other)
+    for args, message in [(["--baseline", str(other)], "not of the same scenario"),
+                          (["--baseline", str(base), "--actor", "russia"], "no 'view from"),
+                          (["--baseline", str(tmp_path / "nope")], "no such run directory")]:
+        out = tmp_path / "r.html"
+        assert main(["report", str(whatif), *args, "--out", str(out)]) == 2
+        assert message in capsys.readouterr().err
+        assert not out.exists()

@@ -1,23 +1,43 @@
-"""House style shared by every chart: palettes, actor colours, issue-scale ticks, new figures.
+"""House style shared by every chart: sizes, palettes, actor colours and names, issue-scale
+ticks, new figures.
+
+Sizes. Every chart is a 16:9 landscape figure of 12.8 x 7.2 inches, drawn at
+:data:`DEFAULT_DPI` (125: 1600 x 900 pixels, a projector's aspect and at most 2000 pixels on a
+side), with text sized so that a class can read it on a projected screen. The layout is
+computed once (matplotlib's constrained layout) and then frozen (:func:`finish_layout`), so
+labels placed in display coordinates afterwards stay where they were placed and saving does not
+lay the figure out again.
 
 Colours are colour-blind safe: blocs take the Okabe-Ito palette (Okabe & Ito 2008, "Color
 Universal Design"); scenarios without blocs and with few actors give each actor a colour from
 Paul Tol's "muted" scheme (Tol 2021, "Colour schemes", SRON/EPS/TN/09-002) and, past its nine
-colours, a dashed line as well. Black is reserved for the forecast.
+colours, a dashed line as well. Black is reserved for the forecast. With a highlight
+(``--highlight germany,hungary``) the chosen actors take those colours and names and every other
+actor is drawn in light grey, unnamed.
+
+Names. Charts with many actors cannot name everyone at every point, so :func:`name_groups`
+applies one rule everywhere (convergence line ends and the strip chart): an actor is named
+unless it stands at its bloc's median position (the middle member's position, unweighted; the
+lower one for an even count) in a bloc of two or more, and the members at that median share one
+summary label ("16 NATO members"). Actors at one position share one label. With a highlight,
+only the highlighted actors are named.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ..errors import InputError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..result import RunResult
@@ -28,9 +48,16 @@ OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 #: Paul Tol's muted qualitative scheme (pale grey left out: too faint for a line).
 TOL_MUTED = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
              "#882255", "#AA4499"]
+#: Highlighted actors: Okabe-Ito's strong colours first, then Tol's muted ones (no yellow, no
+#: pale blue: too weak on white for a named line).
+HIGHLIGHT = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#332288", "#117733",
+             "#882255", "#999933", "#44AA99", "#AA4499"]
 FORECAST = "#000000"
 MEAN = "#555555"
 BAND = "#BBBBBB"
+#: Actors not highlighted, and the baseline of a what-if.
+GREY = "#C4C4C4"
+BASELINE = "#9A9A9A"
 #: Status colours (Okabe-Ito), always shown together with the status word.
 STATUS_COLOURS = {"consensus": "#009E73", "deadlock": "#E69F00", "unsettled": "#D55E00"}
 STATUS_ORDER = {"consensus": 0, "deadlock": 1, "unsettled": 2}
@@ -39,20 +66,26 @@ NO_BLOC = "no bloc"
 #: With no blocs at all, up to this many actors get a colour (and legend entry) each.
 MAX_ACTOR_COLOURS = 12
 
+#: Figure size in inches (16:9) and the default resolution of raster output.
+FIGSIZE = (12.8, 7.2)
+DEFAULT_DPI = 125
+#: Raster output is at most this many pixels on a side at the default resolution.
+MAX_PIXELS = 2000
+
 RC = {
     "font.family": "DejaVu Sans",
-    "font.size": 9.5,
-    "axes.titlesize": 11,
+    "font.size": 11,
+    "axes.titlesize": 13,
     "axes.titleweight": "bold",
-    "axes.labelsize": 9.5,
+    "axes.labelsize": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.edgecolor": "#333333",
     "axes.linewidth": 0.8,
     "axes.grid": False,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
-    "legend.fontsize": 8.5,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
     "legend.frameon": False,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
@@ -68,18 +101,32 @@ def house_style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float) -> Figure:
-    """A figure that belongs to no pyplot state (nothing to close), with an Agg canvas."""
-    fig = Figure(figsize=(width, height), layout="constrained")
+def new_figure(width: float = FIGSIZE[0], height: float = FIGSIZE[1],
+               dpi: float = DEFAULT_DPI) -> Figure:
+    """A figure that belongs to no pyplot state (nothing to close), with an Agg canvas, laid
+    out by constrained layout until :func:`finish_layout` freezes it. ``dpi`` is the
+    resolution labels are placed at (and the default resolution it is saved at)."""
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+def finish_layout(fig: Figure) -> None:
+    """Lay the figure out once and freeze the layout: later draws (and saving) keep every axes
+    where it is, so that positions computed in display coordinates stay valid."""
+    engine = fig.get_layout_engine()
+    if engine is not None and engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+
+
+# -- actors: colours, groups, names ----------------------------------------------------------
 @dataclass(frozen=True)
 class ActorStyle:
     colour: str
     group: str          #: legend entry: the bloc, or the actor itself, or "actors"
     dashes: bool = False  #: past the palette's colours: dashed lines, square points
+    muted: bool = False   #: greyed out (not highlighted)
 
     @property
     def marker(self) -> str:
@@ -92,19 +139,59 @@ class Styles:
 
     by_actor: dict[str, ActorStyle]
     groups: list[tuple[str, ActorStyle]]
-    mode: str           #: "bloc", "actor" or "single"
+    mode: str           #: "bloc", "actor", "single" or "highlight"
+    #: each actor's bloc (None for none); with mode "single", every actor in one group
+    blocs: dict[str, str | None]
 
     def __getitem__(self, actor_id: str) -> ActorStyle:
         return self.by_actor[actor_id]
 
 
-def actor_styles(result: "RunResult") -> Styles:
+def check_highlight(result: "RunResult", highlight: Sequence[str] | str | None) -> list[str]:
+    """The actor ids to highlight, in the order given. Accepts ids or names (any case), as a
+    list or one comma-separated string; unknown ones are input errors."""
+    if highlight is None:
+        return []
+    items = highlight.split(",") if isinstance(highlight, str) else list(highlight)
+    known = {aid.lower(): aid for aid in result.actor_ids}
+    known.update({result.actor_name(aid).lower(): aid for aid in result.actor_ids})
+    chosen: list[str] = []
+    problems = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        aid = known.get(item.lower())
+        if aid is None:
+            problems.append(Problem("--highlight", "", "unknown actor (known: "
+                                    + ", ".join(result.actor_ids) + ")", item))
+        elif aid not in chosen:
+            chosen.append(aid)
+    if problems:
+        raise InputError(problems)
+    return chosen
+
+
+def actor_styles(result: "RunResult", highlight: Sequence[str] | str | None = None) -> Styles:
     """Colour by bloc when the scenario has blocs; otherwise one colour per actor for small
-    scenarios, one colour for all in large ones."""
+    scenarios, one colour for all in large ones. With ``highlight``, the chosen actors get a
+    colour each and the rest are grey."""
     sc = result.scenario
     blocs = {aid: sc.actor_spec(aid).bloc for aid in result.actor_ids}
+    chosen = check_highlight(result, highlight)
     by_actor: dict[str, ActorStyle] = {}
     groups: list[tuple[str, ActorStyle]] = []
+    if chosen:
+        for g, aid in enumerate(chosen):
+            st = ActorStyle(HIGHLIGHT[g % len(HIGHLIGHT)], result.actor_name(aid),
+                            dashes=g >= len(HIGHLIGHT))
+            by_actor[aid] = st
+            groups.append((aid, st))
+        grey = ActorStyle(GREY, "other actors", muted=True)
+        for aid in result.actor_ids:
+            by_actor.setdefault(aid, grey)
+        if len(chosen) < len(result.actor_ids):
+            groups.append(("other actors", grey))
+        return Styles(by_actor, groups, "highlight", blocs)
     if any(b for b in blocs.values()):
         order: list[str] = []
         for aid in result.actor_ids:
@@ -117,18 +204,102 @@ def actor_styles(result: "RunResult") -> Styles:
             style[name] = ActorStyle(colour, name, dashes=g >= len(OKABE_ITO))
             groups.append((name, style[name]))
         by_actor = {aid: style[blocs[aid] or NO_BLOC] for aid in result.actor_ids}
-        return Styles(by_actor, groups, "bloc")
+        return Styles(by_actor, groups, "bloc", blocs)
     if len(result.actor_ids) <= MAX_ACTOR_COLOURS:
         for g, aid in enumerate(result.actor_ids):
             st = ActorStyle(TOL_MUTED[g % len(TOL_MUTED)], result.actor_name(aid),
                             dashes=g >= len(TOL_MUTED))
             by_actor[aid] = st
             groups.append((aid, st))
-        return Styles(by_actor, groups, "actor")
+        return Styles(by_actor, groups, "actor", blocs)
     st = ActorStyle(OKABE_ITO[0], "actors")
-    return Styles({aid: st for aid in result.actor_ids}, [("actors", st)], "single")
+    return Styles({aid: st for aid in result.actor_ids}, [("actors", st)], "single",
+                  {aid: "actors" for aid in result.actor_ids})
 
 
+@dataclass(frozen=True)
+class NameGroup:
+    """One label of a chart: the actor slots it names, its text and colour."""
+
+    members: tuple[int, ...]
+    text: str
+    colour: str
+    summary: bool = False   #: "16 NATO members" at their bloc's median, rather than names
+
+
+def name_groups(result: "RunResult", slots: Sequence[int], positions: np.ndarray,
+                styles: Styles, tol: float, max_names: int | None = None,
+                everyone: bool = False) -> list[NameGroup]:
+    """Who a chart names at one moment (see the module docstring for the rule).
+
+    ``slots``: actor slots drawn; ``positions``: their positions (same order); ``tol``: two
+    positions within ``tol`` are one position; ``max_names``: a group of more actors at one
+    position is counted by bloc ("NATO (alliance/NAC) and 9 NATO members") rather than
+    listed; ``everyone``: name every actor, bloc medians included. Groups come in order of
+    position.
+    """
+    slots = [int(s) for s in slots]
+    pos = {s: float(p) for s, p in zip(slots, positions)}
+    ids = result.actor_ids
+    named: list[int] = []
+    summaries: list[tuple[str, list[int]]] = []
+    if styles.mode == "highlight":
+        named = [s for s in slots if not styles[ids[s]].muted]
+    elif styles.mode == "actor" or everyone:
+        named = list(slots)
+    else:
+        by_bloc: dict[str | None, list[int]] = {}
+        for s in slots:
+            by_bloc.setdefault(styles.blocs.get(ids[s]), []).append(s)
+        for bloc, members in by_bloc.items():
+            if bloc is None or len(members) < 2:
+                named += members
+                continue
+            values = sorted(pos[s] for s in members)
+            median = values[(len(values) - 1) // 2]       # the lower middle member
+            at = [s for s in members if abs(pos[s] - median) <= tol]
+            if len(at) >= 2:
+                summaries.append((bloc, at))
+                named += [s for s in members if s not in at]
+            else:
+                named += members
+    groups: list[NameGroup] = []
+    for bloc, at in summaries:
+        st = styles[ids[at[0]]]
+        groups.append(NameGroup(tuple(at), f"{len(at)} {bloc} members", st.colour, True))
+    clusters: list[list[int]] = []
+    for s in sorted(named, key=lambda s: (pos[s], s)):
+        if clusters and abs(pos[clusters[-1][-1]] - pos[s]) <= tol:
+            clusters[-1].append(s)
+        else:
+            clusters.append([s])
+    for members in clusters:
+        colours = {styles[ids[s]].colour for s in members}
+        colour = colours.pop() if len(colours) == 1 else "#333333"
+        if max_names is not None and len(members) > max_names:
+            groups.append(NameGroup(tuple(members), _count_by_bloc(result, members, styles),
+                                    colour, True))
+        else:
+            groups.append(NameGroup(tuple(members), ", ".join(result.actor_name(ids[s])
+                                                              for s in members), colour))
+    return sorted(groups, key=lambda g: (min(pos[s] for s in g.members), g.summary))
+
+
+def _count_by_bloc(result: "RunResult", members: Sequence[int], styles: Styles) -> str:
+    """"NATO (alliance/NAC) and 9 NATO members": blocs with two or more members counted,
+    the others named."""
+    by_bloc: dict[str | None, list[int]] = {}
+    for s in members:
+        by_bloc.setdefault(styles.blocs.get(result.actor_ids[s]), []).append(s)
+    named = [result.actor_name(result.actor_ids[s]) for b, ms in by_bloc.items()
+             if b is None or len(ms) < 2 for s in ms]
+    counted = [f"{len(ms)} {b} members" for b, ms in by_bloc.items()
+               if b is not None and len(ms) >= 2]
+    parts = named + counted
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+# -- text and scales --------------------------------------------------------------------------
 def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
@@ -163,11 +334,26 @@ def status_text(status, rounds_run: int) -> str:
     return f"unsettled{detail} after {rounds_run} round{'s' if rounds_run != 1 else ''}"
 
 
+def forecast_words(result: "RunResult") -> str:
+    """What the run's forecast is, in words: the rule's ``forecast_label`` ("weighted median",
+    "voting outcome"); for one-shot rules, whose forecast is the rule itself, the rule's title
+    ("Compromise model (capability x salience weighted mean)")."""
+    from ..rules import UnknownRule, get_rule
+
+    try:
+        rule = get_rule(result.rule)
+    except UnknownRule:
+        return result.forecast_label
+    if rule.one_shot and rule.title:
+        title = rule.title
+        # "Compromise model ..." -> "compromise model ...", but "KTAB ..." stays as it is
+        return title if title[:2].isupper() else title[0].lower() + title[1:]
+    return result.forecast_label
+
+
 def size_scale(weights, largest: float, smallest_area: float = 18.0,
                largest_area: float = 420.0):
     """Marker areas proportional to weight (area, not radius, carries the quantity)."""
-    import numpy as np
-
     w = np.asarray(weights, dtype=float)
     top = largest if largest > 0 and math.isfinite(largest) else 1.0
     return smallest_area + (largest_area - smallest_area) * np.clip(w / top, 0.0, 1.0)
@@ -178,68 +364,18 @@ def plain(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-#: Where a point label may go, tried in order: (dx, dy) in points and the text alignment.
-LABEL_SPOTS = [(6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "right", "bottom"),
-               (-6, -4, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
-               (8, 15, "left", "bottom"), (8, -15, "left", "top"), (-8, 15, "right", "bottom"),
-               (-8, -15, "right", "top"), (0, 24, "center", "bottom"), (0, -24, "center", "top"),
-               (10, 30, "left", "bottom"), (-10, -30, "right", "top"), (10, -30, "left", "top"),
-               (-10, 30, "right", "bottom"), (24, 0, "left", "center"),
-               (-24, 0, "right", "center"), (20, 44, "left", "bottom"),
-               (-20, -44, "right", "top"), (20, -44, "left", "top"), (-20, 44, "right", "bottom"),
-               (40, 10, "left", "bottom"), (-40, -10, "right", "top"), (40, -10, "left", "top"),
-               (-40, 10, "right", "bottom"), (0, 60, "center", "bottom"),
-               (0, -60, "center", "top")]
-
-
-def place_labels(ax, items, avoid=(), fontsize: float = 8.5, marker_px: float = 6.0) -> list:
-    """Label points without overlaps where possible (greedy, in the order given).
-
-    ``items``: (x, y, text, gid) in data coordinates. ``avoid``: artists whose boxes labels must
-    not cover (e.g. region captions). Labels try the spots of :data:`LABEL_SPOTS` and keep the
-    first that covers no other label, no marker and stays inside the axes; far spots get a
-    leader line. Returns the annotations.
-    """
-    from matplotlib.transforms import Bbox
-
-    fig = ax.figure
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)  # measure against the final layout
-    renderer = fig.canvas.get_renderer()
-    frame = ax.get_window_extent(renderer)
-    points = ax.transData.transform([(x, y) for x, y, _, _ in items]) if items else []
-    taken = [Bbox.from_bounds(px - marker_px, py - marker_px, 2 * marker_px, 2 * marker_px)
-             for px, py in points]
-    taken += [a.get_window_extent(renderer) for a in avoid]
-    out = []
-    for x, y, text, gid in items:
-        best = None  # (overlap area, annotation, box)
-        for dx, dy, ha, va in LABEL_SPOTS:
-            far = abs(dx) > 10 or abs(dy) > 10
-            ann = ax.annotate(text, xy=(x, y), xytext=(dx, dy), textcoords="offset points",
-                              ha=ha, va=va, fontsize=fontsize, zorder=5, gid=gid,
-                              arrowprops=dict(arrowstyle="-", lw=0.5, color="#999999",
-                                              shrinkA=0, shrinkB=4) if far else None)
-            box = ann.get_window_extent(renderer)
-            outside = max(frame.x0 - box.x0, 0) + max(box.x1 - frame.x1, 0) \
-                + max(frame.y0 - box.y0, 0) + max(box.y1 - frame.y1, 0)
-            cost = sum(_overlap(box, b) for b in taken) + 1e3 * outside
-            if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, ann, box)
-            else:
-                ann.remove()
-            if cost == 0:
-                break
-        assert best is not None
-        taken.append(best[2])
-        out.append(best[1])
-    return out
-
-
-def _overlap(a, b) -> float:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w * h if w > 0 and h > 0 else 0.0
+def grid_shape(m: int) -> tuple[int, int]:
+    """(rows, columns) of a 16:9 figure of ``m`` panels: panels about as wide as tall once
+    titles and tick labels are counted, and as few empty cells as that allows."""
+    if m <= 3:
+        return 1, m
+    if m == 4:
+        return 2, 2
+    if m <= 6:
+        return 2, 3
+    if m <= 8:
+        return 2, 4
+    if m == 9:
+        return 3, 3
+    cols = 4 if m <= 12 else 5
+    return -(-m // cols), cols

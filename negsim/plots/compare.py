@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.lines import Line2D
 
 from ..errors import InputError, Problem
-from ._style import (OKABE_ITO, STATUS_COLOURS, house_style, issue_ticks, new_figure,
-                     plain, tick_label)
+from ._style import (DEFAULT_DPI, OKABE_ITO, STATUS_COLOURS, finish_layout, house_style,
+                     issue_ticks, new_figure, plain, tick_label, wrap)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -112,29 +112,46 @@ def _scenario_of(d: Path, models: list[str]) -> "Scenario | None":
     return None
 
 
-def plot_comparison(directory: str | Path) -> "Figure":
+def _one_shot(doc: dict[str, Any], model: str) -> bool:
+    """Whether a model is a one-shot forecast rule (no rounds, no convergence status): from
+    the rule registry, or from the compare document's own account of the model."""
+    from ..rules import UnknownRule, get_rule
+
+    try:
+        return bool(get_rule(model).one_shot)
+    except UnknownRule:
+        how = (doc.get("how") or {}).get(model)
+        return isinstance(how, str) and how.startswith("one-shot")
+
+
+def plot_comparison(directory: str | Path, *, dpi: float = DEFAULT_DPI) -> "Figure":
     """Per issue, each model's forecast on the issue's scale: one row per model, filled markers
-    for settled runs (consensus or deadlock), open markers for unsettled ones."""
+    for settled runs (consensus or deadlock) and for one-shot rules (annotated "one-shot": the
+    forecast is the rule itself, there is no bargaining to settle), open markers for unsettled
+    ones. A 16:9 grid of issues, the legend in a spare cell."""
     doc, scenario = load_comparison(directory)
     models: list[str] = list(doc["models"])
     issues: dict[str, Any] = doc["issues"]
+    one_shot = {mo: _one_shot(doc, mo) for mo in models}
     m = len(issues)
+    ncols = 1 if m <= 2 else 2
+    nrows = -(-m // ncols)
     with house_style():
-        fig = new_figure(8.8, (0.34 * len(models) + 0.95) * m + 1.4)
-        axes = fig.subplots(m, 1, squeeze=False).ravel()
+        fig = new_figure(dpi=dpi)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, (iid, entry) in zip(axes, issues.items()):
             low, high = (float(v) for v in entry["scale"])
             rows = range(len(models))
             ax.set_ylim(len(models) - 0.4, -0.6)
             ax.set_yticks(list(rows), [plain(mo) for mo in models])
-            ax.tick_params(axis="y", length=0)
+            ax.tick_params(axis="y", length=0, labelsize=9)
             for r in rows:
                 ax.axhline(r, color="#EEEEEE", lw=0.8, zorder=0)
             spec = scenario.issues.get(iid) if scenario is not None else None
             if spec is not None and (spec.scale.low, spec.scale.high) == (low, high):
                 ticks = issue_ticks(spec)
                 ax.set_xticks([v for v, _ in ticks],
-                              [tick_label(v, plain(lab), 16) for v, lab in ticks])
+                              [tick_label(v, plain(lab), 17) for v, lab in ticks])
                 for v, _ in ticks:
                     ax.axvline(v, color="#E6E6E6", lw=0.7, zorder=0)
                 title = f"{iid} {spec.label}"
@@ -142,40 +159,61 @@ def plot_comparison(directory: str | Path) -> "Figure":
                 title = f"{iid} {entry.get('name') or ''}".strip()
             pad = 0.04 * (high - low)
             ax.set_xlim(low - pad, high + pad)
-            ax.tick_params(axis="x", labelsize=7.5)
+            ax.tick_params(axis="x", labelsize=8.5)
             for r, model in enumerate(models):
                 rec = entry["models"].get(model)
                 if rec is None:
-                    ax.text(low, r, "  no forecast", va="center", fontsize=8, color="#888888")
+                    ax.text(low, r, "  no forecast", va="center", fontsize=8.5, color="#888888")
                     continue
                 colour = OKABE_ITO[r % len(OKABE_ITO)]
-                settled = rec["status"] in ("consensus", "deadlock")
+                filled = one_shot[model] or rec["status"] in ("consensus", "deadlock")
                 ax.plot([low, rec["forecast"]], [r, r], color=colour, lw=0.8, alpha=0.5,
                         zorder=1)
                 ax.plot([rec["forecast"]], [r], marker=MARKERS[r % len(MARKERS)], ms=9,
-                        color=colour, mfc=colour if settled else "white", mew=1.8, ls="none",
+                        color=colour, mfc=colour if filled else "white", mew=1.8, ls="none",
                         zorder=3, gid=f"model:{model}")
-                detail = f" ({rec['detail']})" if isinstance(rec.get("detail"), str) \
-                    and rec["detail"] else ""
-                ax.annotate(plain(f"{rec['forecast']:.3g}  {rec['status']}{detail}"),
-                            xy=(rec["forecast"], r),
-                            xytext=(9, 0), textcoords="offset points", va="center",
-                            fontsize=7.5, color="#444444")
+                if one_shot[model]:
+                    what = "one-shot"
+                else:
+                    since = rec.get("converged_round")
+                    detail = f" ({rec['detail']})" if isinstance(rec.get("detail"), str) \
+                        and rec["detail"] else ""
+                    what = rec["status"] + detail + (f" from round {since}"
+                                                     if isinstance(since, int) else "")
+                right = rec["forecast"] > low + 0.62 * (high - low)
+                ax.annotate(plain(f"{rec['forecast']:.3g}  {what}"), xy=(rec["forecast"], r),
+                            xytext=(-9 if right else 9, 0), textcoords="offset points",
+                            va="center", ha="right" if right else "left", fontsize=8.5,
+                            color="#444444", gid=f"note:{model}")
             spread = entry.get("spread")
-            right = f"spread {spread:.3g}" if _finite(spread) else ""
-            ax.set_title(plain(title), loc="left", fontsize=10)
-            ax.set_title(right, loc="right", fontsize=8.5, color="#555555")
+            ax.set_title(plain(title), loc="left", fontsize=11)
+            ax.set_title(f"spread {spread:.3g}" if _finite(spread) else "", loc="right",
+                         fontsize=9, color="#555555")
             ax.set_gid(f"issue:{iid}")
         fig.suptitle(plain(f"{doc.get('scenario') or 'Comparison'}: forecasts by model"),
-                     fontsize=12, fontweight="bold")
+                     fontsize=13, fontweight="bold")
         handles = [Line2D([], [], color="#555555", marker="o", ls="none", ms=8,
                           label="settled (consensus or deadlock)"),
                    Line2D([], [], color="#555555", marker="o", mfc="white", ls="none", ms=8,
                           mew=1.8, label="unsettled (forecast = last round)")]
+        if any(one_shot.values()):
+            handles.append(Line2D([], [], ls="none", label="one-shot: a forecast rule, no "
+                                  "rounds to settle"))
         caption = " · ".join(str(part) for part in (
             doc.get("command"), f"seed {doc['seed']}" if doc.get("seed") is not None else None)
             if part)
-        legend = fig.legend(handles=handles, loc="outside lower center", ncols=2,
-                            title=plain(caption) or None, title_fontsize=7.5)
-        legend.get_title().set_color("#666666")
+        spare = axes[m] if m < len(axes) else None
+        for ax in axes[m + 1:]:
+            ax.set_visible(False)
+        if spare is not None:
+            spare.set_axis_off()
+            legend = spare.legend(handles=handles, loc="center", title=plain(wrap(caption, 70))
+                                  or None, title_fontsize=8, fontsize=9.5)
+            legend.set_in_layout(False)
+        else:
+            legend = fig.legend(handles=handles, loc="outside lower center", ncols=3,
+                                title=plain(caption) or None, title_fontsize=8.5)
+        if legend.get_title() is not None:
+            legend.get_title().set_color("#666666")
+        finish_layout(fig)
     return fig

@@ -89,13 +89,11 @@ class Document:
 
 
 def parse_value(text: str) -> Any:
-    """A command-line value read as YAML (``0.9`` a number, ``[1, 2]`` a list, ``auto`` text)."""
-    import yaml
+    """A command-line value read as YAML (``0.9`` a number, ``[1, 2]`` a list, ``auto`` text),
+    within the YAML reader's limits (see :func:`negsim.readers.yaml.read_value`)."""
+    from .yaml import read_value
 
-    try:
-        return yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
-        return text
+    return read_value(text)
 
 
 def apply_overrides(doc: Document, overrides: list[str] | dict[str, Any],

@@ -30,12 +30,19 @@ def _infer_scale(values: list[float]) -> dict[str, float]:
     low, high = min(finite), max(finite)
     if high > low:
         return {"low": low, "high": high}
-    return {"low": 0.0, "high": 100.0} if 0.0 <= low <= 100.0 else {"low": low, "high": low + 1.0}
+    if 0.0 <= low <= 100.0:
+        return {"low": 0.0, "high": 100.0}
+    from ..scenario import MAGNITUDE
+
+    # one position: a unit-wide scale above it, or below it at the magnitude limit
+    if low + 1.0 <= MAGNITUDE:
+        return {"low": low, "high": low + 1.0}
+    return {"low": low - 1.0, "high": low}
 
 
 def read_csv(text: str, name: str) -> Document:
     delimiter, quote = _dialect(text[:4096], sample_lines=200)
-    numbered = _rows(text, delimiter, quote, trim=False)
+    numbered = _rows(text, delimiter, quote, trim=False, name=name)
     if not numbered:
         raise InputError([Problem(name, "", "the file is empty")])
     header_line, header = numbered[0]

@@ -61,10 +61,10 @@ def looks_like_decide(text: str) -> bool:
     return bool(_FIRST.match(line))
 
 
-def _rows(text: str) -> list[tuple[int, list[str]]]:
+def _rows(text: str, name: str = "<table>") -> list[tuple[int, list[str]]]:
     """Non-blank records as (line number, fields without quotes and padding)."""
     delim, quote = dialect(text)
-    return rows(text, delim, quote, skipinitialspace=True, unquote=True)
+    return rows(text, delim, quote, skipinitialspace=True, unquote=True, name=name)
 
 
 def _fields(kind: str, cells: list[str]) -> dict[str, str]:
@@ -84,7 +84,7 @@ def read_decide(text: str, name: str) -> Document:
     points: dict[str, list[tuple[float, str, int]]] = {}
     stances: list[tuple[int, dict[str, str]]] = []
     notes: list[str] = []
-    for line, cells in _rows(text):
+    for line, cells in _rows(text, name):
         kind = cells[0].upper()
         if kind not in ROW_TYPES:
             problems.append(Problem(name, "", "unknown row type (decide's are #A, #P, #M, #D, "

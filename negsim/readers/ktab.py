@@ -37,9 +37,9 @@ from ..errors import InputError, Problem
 __all__ = ["is_ktab_csv", "read_ktab_csv"]
 
 
-def _rows(text: str) -> list[tuple[int, list[str]]]:
+def _rows(text: str, name: str = "<table>") -> list[tuple[int, list[str]]]:
     """Non-blank rows as (line number, stripped fields without trailing empty fields)."""
-    return rows(text, ",", skipinitialspace=True)
+    return rows(text, ",", skipinitialspace=True, name=name)
 
 
 def _count(text: str) -> int | None:
@@ -70,7 +70,7 @@ def _issue_id(header: str, k: int, taken: set[str]) -> str:
 def read_ktab_csv(text: str, name: str) -> Document:
     """Read a KTAB SMP CSV file into a :class:`~negsim.documents.Document`."""
     try:
-        rows = _rows(text)
+        rows = _rows(text, name)
     except csv.Error as exc:
         raise InputError([Problem(name, "", f"malformed CSV: {exc}")]) from None
     problems: list[Problem] = []

@@ -14,11 +14,18 @@ from typing import Any
 
 from ..errors import InputError, Problem
 
-__all__ = ["decode", "dialect", "rows", "number", "MAX_NUMBER_LENGTH"]
+__all__ = ["decode", "dialect", "rows", "number", "MAX_NUMBER_LENGTH", "MAX_ROWS",
+           "SNIFF_CHARS"]
 
 #: A field longer than this is not read as a number (validation reports it verbatim): no
 #: real capability, position or salience needs 64 characters.
 MAX_NUMBER_LENGTH = 64
+#: The most non-blank rows a table may have (a 1,000-actor x 30-issue long table has 30,001),
+#: so that no file within the size limit takes long to validate.
+MAX_ROWS = 100_000
+#: The delimiter is guessed from at most this many characters (``csv.Sniffer``'s regular
+#: expressions slow down on long samples).
+SNIFF_CHARS = 65_536
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -34,7 +41,8 @@ def dialect(text: str, delimiters: str = ",;\t", sample_lines: int = 50) -> tupl
     """(delimiter, quote character) as :class:`csv.Sniffer` guesses them from the first
     non-blank lines, else the most frequent candidate delimiter and ``"``. A file whose fields
     start with ``'`` (as decide writes them) quotes with ``'``."""
-    sample = "\n".join(ln for ln in text.splitlines()[:sample_lines] if ln.strip())
+    head = text[:SNIFF_CHARS].splitlines()[:sample_lines]
+    sample = "\n".join(ln for ln in head if ln.strip())
     try:
         d = csv.Sniffer().sniff(sample, delimiters=delimiters)
         delim, quote = d.delimiter, d.quotechar
@@ -47,11 +55,13 @@ def dialect(text: str, delimiters: str = ",;\t", sample_lines: int = 50) -> tupl
 
 
 def rows(text: str, delimiter: str | None = None, quotechar: str = '"', *,
-         skipinitialspace: bool = False, trim: bool = True, unquote: bool = False
-         ) -> list[tuple[int, list[str]]]:
+         skipinitialspace: bool = False, trim: bool = True, unquote: bool = False,
+         name: str = "<table>") -> list[tuple[int, list[str]]]:
     """Non-blank rows as ``(line number, stripped fields)``; the line is where the row starts.
     ``delimiter`` None: guessed (:func:`dialect`). ``trim`` drops trailing empty fields;
-    ``unquote`` removes quotes a field kept around itself. Malformed quoting is a Problem."""
+    ``unquote`` removes quotes a field kept around itself. Malformed quoting, a field longer
+    than :func:`csv.field_size_limit` or more than :data:`MAX_ROWS` rows is a Problem of the
+    file ``name``."""
     if delimiter is None:
         delimiter, quotechar = dialect(text)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quotechar,
@@ -69,9 +79,12 @@ def rows(text: str, delimiter: str | None = None, quotechar: str = '"', *,
                     cells.pop()
             if any(cells):
                 out.append((line, cells))
+                if len(out) > MAX_ROWS:
+                    raise InputError([Problem(name, "", f"more than {MAX_ROWS:,} rows; a "
+                                              "scenario table needs far fewer", line=line)])
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError([Problem("<table>", "", f"malformed row: {exc}", line=line)]) from None
+        raise InputError([Problem(name, "", f"malformed row: {exc}", line=line)]) from None
     return out
 
 

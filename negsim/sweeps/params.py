@@ -22,6 +22,11 @@ SPEC is one of:
 
 A wildcard path with a range, levels or noise makes one factor per matched field (named by its
 full path); ``scale:`` makes a single factor for all of them.
+
+Every number in a SPEC is finite and within negsim's magnitude limit (+-1e12,
+:data:`negsim.scenario.MAGNITUDE`), and so is every bound noise is clipped to: a field with no
+upper bound (a capability, a rule parameter without one) is clipped to the limit, so no
+infinity ever reaches a design, a result row or ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ class Factor:
         return {p: value for p in self.paths}
 
     def describe(self) -> dict[str, Any]:
+        """The factor as plain JSON data (for ``manifest.json``; never NaN or infinity)."""
         d: dict[str, Any] = {"name": self.name, "kind": self.kind, "paths": self.paths}
         if self.kind in ("range", "scale"):
             d.update(low=self.low, high=self.high, levels=self.n_levels)
@@ -92,7 +98,18 @@ class Factor:
             d.update(sigma=self.sigma, base=self.base[0], bounds=list(self.bounds[0]))
         if self.kind == "scale":
             d["base"] = self.base
-        return d
+        return _json_safe(d)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as None (JSON has no NaN or infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _expand(data: Any, pattern: PathT, prefix: PathT = ()) -> list[PathT]:
@@ -135,34 +152,68 @@ def _get(data: Any, path: PathT) -> Any:
 
 
 def _bounds(doc: Document, path: PathT, salience_unit: float) -> tuple[float, float]:
-    """Valid range of a numeric field, for clipping noise."""
-    inf = math.inf
+    """Valid range of a numeric field, for clipping noise (finite: unbounded ends are
+    negsim's magnitude limit)."""
+    from ..scenario import MAGNITUDE
+
+    big = MAGNITUDE
     if len(path) >= 5 and path[0] == "actors" and path[2] == "issues":
         if path[-1] == "salience":
             return 0.0, salience_unit
         if path[-1] == "position":
-            scale = (doc.data.get("issues", {}).get(path[3], {}) or {}).get("scale", {}) or {}
-            return float(scale.get("low", 0.0)), float(scale.get("high", 100.0))
+            issues = doc.data.get("issues")
+            issue = issues.get(path[3]) if isinstance(issues, dict) else None
+            scale = issue.get("scale") if isinstance(issue, dict) else None
+            scale = scale if isinstance(scale, dict) else {}
+            return (_finite(scale.get("low", 0.0), -big, big),
+                    _finite(scale.get("high", 100.0), -big, big))
     if path and path[-1] == "capability" or (len(path) >= 3 and path[-2] == "capability_by_issue"):
-        return 0.0, inf
+        return 0.0, big
     if len(path) == 3 and path[:2] == ("model", "params"):
         from ..rules import UnknownRule, get_rule
 
         try:
             rule = get_rule(str((doc.data.get("model") or {}).get("rule", "eum")))
         except UnknownRule:
-            return -inf, inf
+            return -big, big
         spec = rule.param(str(path[2]))
         if spec is not None:
-            return (-inf if spec.low is None else spec.low, inf if spec.high is None else spec.high)
-    return -inf, inf
+            return (-big if spec.low is None else max(-big, spec.low),
+                    big if spec.high is None else min(big, spec.high))
+    return -big, big
+
+
+def _finite(value: Any, low: float, high: float) -> float:
+    """``value`` as a float clipped to [low, high] (a value validation has already passed)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return low
+    return min(high, max(low, x)) if math.isfinite(x) else low
 
 
 def _numbers(parts: list[str]) -> list[float] | None:
+    """The parts as numbers, or None if any is not one. ValueError if one is not finite or
+    beyond the magnitude limit."""
+    from ..scenario import MAGNITUDE
+
     try:
-        return [float(p) for p in parts]
+        nums = [float(p) for p in parts]
     except ValueError:
         return None
+    for p, x in zip(parts, nums):
+        if not math.isfinite(x) or abs(x) > MAGNITUDE:
+            raise ValueError(f"numbers in a range, noise or scale SPEC must be finite and "
+                             f"within +-{MAGNITUDE:g} ({p.strip()} is not)")
+    return nums
+
+
+def _check_level(level: Any) -> Any:
+    """A level (or fixed value) read as YAML; NaN and infinity are errors (they would reach
+    result rows and ``manifest.json``). Validation judges the rest, field by field."""
+    if isinstance(level, float) and not math.isfinite(level):
+        raise ValueError(f"a level or value must be a finite number ({level!r} is not)")
+    return level
 
 
 def parse_params(specs: list[str], doc: Document, salience_unit: float
@@ -225,14 +276,14 @@ def parse_params(specs: list[str], doc: Document, salience_unit: float
                     factors.append(Factor(text, "range", [text], low=nums[0], high=nums[1],
                                           n_levels=_levels_count(nums)))
             elif "," in value:
-                levels = [parse_value(v.strip()) for v in value.split(",")]
+                levels = [_check_level(parse_value(v.strip())) for v in value.split(",")]
                 if len(set(map(repr, levels))) != len(levels):
                     raise ValueError("a level is listed twice")
                 for text in texts:
                     factors.append(Factor(text, "levels", [text], levels=levels))
             else:
                 for text in texts:
-                    fixed.append(Fixed(text, parse_value(value)))
+                    fixed.append(Fixed(text, _check_level(parse_value(value))))
         except ValueError as exc:
             problems.append(Problem(ORIGIN, key, str(exc), value))
             continue

@@ -18,7 +18,14 @@ A part is written to a temporary name and renamed, so a crash never leaves half 
 results part is the record that its runs are done (trajectory parts are written first and
 dropped on resume if their results part never appeared). Re-running the same sweep skips the
 runs already recorded, so each run appears exactly once. A lock file keeps two processes from
-writing one store at the same time.
+writing one store at the same time: an ``flock`` on ``DIR/.lock`` (which also records the
+holder's pid), released by the kernel when its holder dies, so a killed driver never leaves a
+stale lock. Worker processes forked while the lock is held drop their inherited copy of it at
+once (:func:`_drop_locks_in_child`): otherwise orphaned workers would keep the store locked.
+
+A damaged store (a manifest that is not negsim's, a part file that is truncated or not one of
+negsim's results) is an :class:`~negsim.errors.InputError` naming the file and what is wrong,
+never a ``KeyError`` or an Arrow error.
 
 Reading without negsim::
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -47,6 +55,36 @@ __all__ = ["SweepStore", "FORMAT", "RESULT_COLUMNS"]
 FORMAT = "negsim-sweep"
 VERSION = 1
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
+
+#: Manifest fields the readers of a store rely on, with their JSON types.
+MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "format": str, "version": int, "scenario": dict, "params": list, "design": str,
+    "samples": int, "replications": int, "seed": int, "rows": int, "runs": int,
+    "spec_hash": str,
+}
+#: Trajectory columns every trajectory part has.
+TRAJECTORY_KEYS = ("run_id", "round", "issue")
+#: File descriptors of the store locks this process holds (see _drop_locks_in_child).
+_HELD: set[int] = set()
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child: point every inherited lock descriptor at /dev/null, so that the
+    child holds no reference to the lock (an flock lives as long as any descriptor of it)."""
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in list(_HELD):
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 #: Columns of every results row besides the factor columns, with their Arrow types.
 RESULT_COLUMNS = [
@@ -74,16 +112,32 @@ class SweepStore:
 
     @property
     def manifest(self) -> dict[str, Any]:
+        """The manifest, checked: InputError if it is missing, unreadable or not negsim's."""
+        name = str(self.manifest_path)
         try:
-            return json.loads(self.manifest_path.read_text())
+            text = self.manifest_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError([Problem(str(self.path), "", "not a sweep directory (no "
                                       "manifest.json)")]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError([Problem(name, "", f"cannot read the sweep manifest: "
+                                      f"{getattr(exc, 'strerror', None) or exc}")]) from None
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise InputError([Problem(name, "", "damaged sweep manifest: not JSON "
+                                      f"({str(exc)[:100]})")]) from None
+        problems = _manifest_problems(name, data)
+        if problems:
+            raise InputError(problems)
+        return data
 
     def create(self, manifest: dict[str, Any], scenario_yaml: str) -> None:
         """Start a new store, or check that an existing one holds the same sweep."""
         from ..files import write_atomic
 
+        # encode first: a manifest that cannot be written leaves no directory behind
+        text = json.dumps(manifest, indent=2, allow_nan=False)
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "results").mkdir(exist_ok=True)
         if self.exists():
@@ -95,7 +149,6 @@ class SweepStore:
                                           "--out to start a new one")])
             return
         write_atomic(self.path / "scenario.yaml", lambda p: p.write_text(scenario_yaml))
-        text = json.dumps(manifest, indent=2, allow_nan=False)
         write_atomic(self.manifest_path, lambda p: p.write_text(text + "\n"))
 
     @contextlib.contextmanager
@@ -109,10 +162,19 @@ class SweepStore:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise InputError([Problem(str(self.path), "", "another process is writing "
-                                          "this sweep right now")]) from None
+                fh.seek(0)
+                holder = fh.read(32).strip()
+                who = f" (pid {holder})" if holder.isdigit() else ""
+                raise InputError([Problem(str(self.path), "", f"another process{who} is "
+                                          "writing this sweep right now")]) from None
+            _HELD.add(fh.fileno())
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
             yield
         finally:
+            _HELD.discard(fh.fileno())
             fh.close()
 
     # -- parts ----------------------------------------------------------------------------------
@@ -162,6 +224,32 @@ class SweepStore:
         write_atomic(self.path / "results" / name,
                 lambda p: pq.write_table(results, p, compression="zstd"))
 
+    def _read(self, p: Path, columns: list[str] | None = None) -> "pa.Table":
+        """One part as an Arrow table, checked to be negsim's; InputError if it is not."""
+        import pyarrow.parquet as pq
+
+        kind = p.parent.name
+        try:
+            schema = pq.read_schema(p)
+            need = RESULT_COLUMNS if kind == "results" else \
+                [(c, None) for c in TRAJECTORY_KEYS]
+            missing = [c for c, _ in need if c not in schema.names]
+            wrong = [c for c, t in need if t is not None and c in schema.names
+                     and not _same_kind(schema.field(c).type, t)]
+            if missing or wrong:
+                what = (f"missing column(s) {', '.join(missing)}" if missing
+                        else f"column(s) of the wrong type: {', '.join(wrong)}")
+                raise InputError([Problem(str(p), "", f"not a part of a negsim sweep: {what}; "
+                                          "move it away and run the sweep again to redo its "
+                                          "runs")])
+            return pq.read_table(p, columns=columns)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Arrow, OS and memory errors alike
+            raise InputError([Problem(str(p), "", "damaged sweep part file "
+                                      f"({type(exc).__name__}: {str(exc)[:160]}); move it away "
+                                      "and run the sweep again to redo its runs")]) from None
+
     def drop_failed(self) -> int:
         """Rewrite parts without their failed runs (so they run again); return how many."""
         import pyarrow.compute as pc
@@ -171,7 +259,7 @@ class SweepStore:
 
         dropped = 0
         for number, p in self._parts("results").items():
-            table = pq.read_table(p)
+            table = self._read(p)
             failed = pc.equal(table["status"], "failed")
             n = pc.sum(failed).as_py() or 0
             if n:
@@ -182,24 +270,25 @@ class SweepStore:
 
     # -- reading --------------------------------------------------------------------------------
     def done_ids(self) -> set[int]:
-        import pyarrow.parquet as pq
-
         done: set[int] = set()
         for p in self.result_parts():
-            done.update(pq.read_table(p, columns=["run_id"])["run_id"].to_pylist())
+            done.update(self._read(p, columns=["run_id"])["run_id"].to_pylist())
         return done
 
     def results(self, columns: list[str] | None = None) -> "pd.DataFrame":
         """All result rows, sorted by run and issue."""
         import pandas as pd
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         parts = self.result_parts()
         if not parts:
             return pd.DataFrame(columns=[c for c, _ in RESULT_COLUMNS])
-        table = pa.concat_tables([pq.read_table(p, columns=columns) for p in parts],
-                                 promote_options="default")
+        tables = [self._read(p, columns=columns) for p in parts]
+        try:
+            table = pa.concat_tables(tables, promote_options="default")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError([Problem(str(self.path), "results", "parts that do not fit "
+                                      f"together ({str(exc)[:160]})")]) from None
         df = table.to_pandas(types_mapper=_nullable_types)
         sort = [c for c in ("run_id", "issue") if c in df.columns]
         return df.sort_values(sort, kind="stable").reset_index(drop=True) if sort else df
@@ -207,26 +296,27 @@ class SweepStore:
     def trajectories(self) -> "pd.DataFrame":
         import pandas as pd
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         parts = list(self._parts("trajectories").values())
         if not parts:
             return pd.DataFrame()
-        df = pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas(
-            types_mapper=_nullable_types)
+        try:
+            table = pa.concat_tables([self._read(p) for p in parts])
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError([Problem(str(self.path), "trajectories", "parts that do not fit "
+                                      f"together ({str(exc)[:160]})")]) from None
+        df = table.to_pandas(types_mapper=_nullable_types)
         keys = [c for c in ("run_id", "round", "issue", "actor") if c in df.columns]
         return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
     def status(self) -> dict[str, Any]:
         """Counts of runs done (ok / failed) and pending, and the commonest errors."""
-        import pyarrow.parquet as pq
-
         total = int(self.manifest["runs"])
         ok: set[int] = set()
         failed: set[int] = set()
         errors: Counter[str] = Counter()
         for p in self.result_parts():
-            t = pq.read_table(p, columns=["run_id", "status", "error"]).to_pydict()
+            t = self._read(p, columns=["run_id", "status", "error"]).to_pydict()
             for rid, status, err in zip(t["run_id"], t["status"], t["error"]):
                 if status == "failed":
                     if rid not in failed:
@@ -237,6 +327,53 @@ class SweepStore:
         return {"runs": total, "done": len(ok | failed), "ok": len(ok), "failed": len(failed),
                 "pending": total - len(ok | failed), "errors": errors.most_common(5),
                 "parts": len(self.result_parts())}
+
+
+def _manifest_problems(name: str, data: Any) -> list[Problem]:
+    """What is wrong with a manifest's content (empty if nothing)."""
+    if not isinstance(data, dict):
+        return [Problem(name, "", "not a negsim sweep manifest (a JSON object is expected)",
+                        type(data).__name__)]
+    if data.get("format") != FORMAT:
+        return [Problem(name, "format", f"not a negsim sweep manifest (format {FORMAT!r} "
+                        "expected)", data.get("format"))]
+    problems = []
+    for key, kind in MANIFEST_FIELDS.items():
+        value = data.get(key)
+        if key not in data:
+            problems.append(Problem(name, key, "damaged sweep manifest: field missing"))
+        elif isinstance(value, bool) or not isinstance(value, kind):
+            problems.append(Problem(name, key, "damaged sweep manifest: must be "
+                                    f"{getattr(kind, '__name__', 'a number')}", value))
+        elif kind is int and value < 0:
+            problems.append(Problem(name, key, "damaged sweep manifest: must not be negative",
+                                    value))
+    if problems:
+        return problems
+    if not isinstance(data["scenario"].get("title"), str):
+        problems.append(Problem(name, "scenario.title", "damaged sweep manifest: must be text",
+                                data["scenario"].get("title")))
+    if not all(isinstance(p, str) for p in data["params"]):
+        problems.append(Problem(name, "params", "damaged sweep manifest: must be a list of "
+                                "PATH=SPEC texts"))
+    if data["runs"] != data["rows"] * data["replications"]:
+        problems.append(Problem(name, "runs", "damaged sweep manifest: runs must be rows x "
+                                f"replications ({data['rows']} x {data['replications']})",
+                                data["runs"]))
+    return problems
+
+
+def _same_kind(actual: "pa.DataType", expected: str) -> bool:
+    """Whether an Arrow column type is of the kind a results column needs."""
+    import pyarrow as pa
+
+    if pa.types.is_null(actual):  # a part whose every value is null (failed runs only)
+        return True
+    if expected == "string":
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if expected.startswith("int"):
+        return pa.types.is_integer(actual)
+    return pa.types.is_floating(actual) or pa.types.is_integer(actual)
 
 
 def _nullable_types(arrow_type: "pa.DataType") -> Any:
