@@ -241,6 +241,8 @@ class TwoLevel:
         for name, arr in info.items():
             if name in out.actor_info:
                 arr[:, o] = np.where(active[:, o], out.actor_info[name][:, B:], np.nan)
+        if pairs:
+            self._plenary_pairs(pairs, out.pair_info, active)
         log += [_remap(rec, None, self.records.ids, "plenary") for rec in out.log]
         for b, bloc in enumerate(self.blocs):
             for k in np.flatnonzero(clamped[:, b]):
@@ -259,6 +261,29 @@ class TwoLevel:
                                  finished=out.finished)
         return actor_out, PlenaryRound(moved, start, pl_kind, pl_partner, clamped, stats,
                                        forecast, max_move)
+
+    def _plenary_pairs(self, pairs: dict[str, np.ndarray], plenary: dict[str, np.ndarray],
+                       active: np.ndarray) -> None:
+        """Write the plenary's pairwise values into the actors' (m, n, n) pair arrays, which
+        the caucus filled only between members of one bloc. In the plenary a bloc is one
+        party, so a member's pair with an outsider (and the outsider's with the member) is its
+        bloc's pair with that outsider: every member of NATO shows NATO's view of Russia.
+        Member-member pairs across two blocs are the two blocs' pair. No entry is written
+        twice: the caucus covers pairs inside one bloc, the plenary every other pair."""
+        party = np.full(active.shape[1], -1, dtype=np.int64)   # plenary index of each actor
+        for b, bloc in enumerate(self.blocs):
+            party[bloc.members] = b
+        party[self.others] = self.B + np.arange(self.others.size)
+        slot = np.flatnonzero(party >= 0)
+        P = party[slot]
+        same_bloc = P[:, None] == P[None, :]   # one bloc (the caucus's), or an actor itself
+        for name, arr in pairs.items():
+            if name not in plenary:
+                continue
+            vals = plenary[name][:, P[:, None], P[None, :]]        # (m, s, s)
+            sub = arr[:, slot[:, None], slot[None, :]]
+            mask = ~same_bloc[None] & active[:, slot][:, :, None] & active[:, slot][:, None, :]
+            arr[:, slot[:, None], slot[None, :]] = np.where(mask, vals, sub)
 
     def store(self, t: int, pr: PlenaryRound, salience, capability, active) -> None:
         _, sal, cap, act = self.plenary_arrays(np.zeros_like(salience), salience, capability,

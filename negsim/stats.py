@@ -53,7 +53,11 @@ def weighted_std(x: np.ndarray, w: np.ndarray, active: np.ndarray | None = None)
     mean = weighted_mean(x, w)
     dev = np.where(w > 0, np.asarray(x, dtype=float) - mean[..., None], 0.0)
     var = (w * dev * dev).sum(axis=-1) / np.where(total > 0, total, 1.0)
-    return np.sqrt(np.maximum(var, 0.0))
+    std = np.sqrt(np.maximum(var, 0.0))
+    # Positions that are all equal leave a rounding residue of the mean (7e-15 on a 0-100
+    # scale), which would print as a spread: below 1e-12 of the positions' size it is zero.
+    size = np.where(w > 0, np.abs(np.asarray(x, dtype=float)), 0.0).max(axis=-1, initial=0.0)
+    return np.where(std <= 1e-12 * np.maximum(size, 1.0), 0.0, std)
 
 
 def issue_stats(x: np.ndarray, w: np.ndarray, active: np.ndarray

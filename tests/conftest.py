@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 DATA = Path(__file__).resolve().parent / "data"
 NATO = SCENARIOS / "nato_russia_2022.yaml"
+#: The wave-1 flagship: one flat table (no blocs, decision rules or linkage), kept for tests of
+#: mechanics that the institutional flagship would obscure.
+NATO_FLAT = DATA / "wave1" / "nato_russia_2022_wave1.yaml"
 EMISSION = SCENARIOS / "bdm1994_emission_standards.yaml"
 
 settings.register_profile("default", derandomize=True, deadline=None, max_examples=60,

@@ -9,7 +9,7 @@ import negsim
 from negsim.rules.baselines import nash_solution
 from negsim.scenario import scenario_from_dict
 
-from .conftest import EMISSION, NATO
+from .conftest import EMISSION, NATO, NATO_FLAT
 
 
 def two_actors(x0, x1, c0=1.0, c1=1.0, s0=1.0, s1=1.0, status_quo=None, low=0.0, high=100.0):
@@ -67,7 +67,7 @@ def test_compromise_and_median_on_the_emission_data():
 
 
 def test_baselines_are_one_round_and_ignore_absent_actors():
-    sc = negsim.load_scenario(NATO).replace({"actors.united_states.issues": {
+    sc = negsim.load_scenario(NATO_FLAT).replace({"actors.united_states.issues": {
         "I2": {"position": 60, "salience": 0.7}}})   # the US now takes part in I2 only
     for rule in ("compromise", "median", "nash"):
         result = negsim.run(sc, rule=rule)

@@ -16,7 +16,7 @@ import negsim
 from negsim.cli import main
 from negsim.result import RunResult
 
-from .conftest import DATA, EMISSION, NATO, ROOT
+from .conftest import DATA, EMISSION, NATO, NATO_FLAT, ROOT
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -43,7 +43,7 @@ def test_run_prints_the_per_issue_table(capsys):
 
 
 def test_run_json_contract(capsys):
-    assert main(["run", str(NATO), "--json", "--rounds", "5", "--stop", "never",
+    assert main(["run", str(NATO_FLAT), "--json", "--rounds", "5", "--stop", "never",
                  "--seed", "3"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {"scenario", "model", "seed", "rounds_run", "issues"} <= set(doc)

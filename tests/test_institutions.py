@@ -306,7 +306,7 @@ def test_aggregate_matches_a_brute_force_search(reach, weights, threshold):
 
 # -- the flagship -----------------------------------------------------------------------------
 
-FLAGSHIP = "/tmp/nato2.yaml"  # TEMP
+FLAGSHIP = "scenarios/nato_russia_2022.yaml"
 CORE, ARMS = ("I1", "I2", "I6", "I7"), ("I3", "I4", "I5")
 
 

@@ -27,7 +27,7 @@ from negsim.plots import (load_comparison, plot_comparison, plot_convergence, pl
 from negsim.plots._style import OKABE_ITO
 from negsim.result import RunResult
 
-from .conftest import EMISSION, NATO, ROOT
+from .conftest import EMISSION, NATO, NATO_FLAT, ROOT
 
 
 def synthetic_scenario() -> dict:
@@ -206,7 +206,7 @@ def test_crowded_scenario_keeps_a_legend_by_bloc(tmp_path):
 
 
 def test_a_long_cycle_is_drawn_until_it_has_repeated_a_few_times(tmp_path):
-    result = RunResult.load(_save(negsim.run(NATO, rounds=40, stop="never"), tmp_path))
+    result = RunResult.load(_save(negsim.run(NATO_FLAT, rounds=40, stop="never"), tmp_path))
     assert result.status("I1").detail == "cycle of 2"
     ax = plot_convergence(result, "I1").axes[0]
     left, right = ax.get_xlim()

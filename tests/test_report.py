@@ -31,7 +31,7 @@ from negsim.cli import main
 from negsim.report import build_report
 from negsim.result import RunResult
 
-from .conftest import EMISSION, NATO
+from .conftest import EMISSION, NATO, NATO_FLAT
 from .test_plots import synthetic_scenario
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -458,7 +458,7 @@ def test_two_run_report_shows_both_runs(two_run_report):
     assert "(same)" in i1 and "class=changed" not in i1
     # the what-if charts: multiples, seven by-round charts and the strip
     assert len(_images(doc)) == 9
-    assert "negsim run " + str(NATO) + " --set" in doc and doc.count("<pre><code>") == 4
+    assert "negsim run " + str(NATO_FLAT) + " --set" in doc and doc.count("<pre><code>") == 4
     assert "Largest moves in the what-if" in doc
 
 

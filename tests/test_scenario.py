@@ -49,7 +49,15 @@ def test_nato_scenario_matches_the_research_pack():
     assert us.capability == 100 and ru.capability == 12.16
     assert (us.issues["I1"].position, us.issues["I1"].salience) == (50, 0.6)   # 60 -> 0.6
     assert (ru.issues["I7"].position, ru.issues["I7"].salience) == (0, 0.95)
-    assert sc.actors["nato"].capability == 5
+    # the NAC/Secretary General brokers the NATO bloc and holds no capability of its own
+    assert sc.actors["nac"].capability == 0
+    assert list(sc.blocs) == ["nato"] and sc.blocs["nato"].rule == "consensus"
+    assert sc.blocs["nato"].broker == "nac" and len(sc.bloc_members("nato")) == 30
+    assert sc.decision.rule == "unanimity" and sc.decision.parties == ["nato", "russia"]
+    (package,) = sc.linkage
+    assert package.actor == "russia" and package.issues == ["I1", "I2", "I3", "I4", "I5", "I7"]
+    assert {(c.issue, c.at_most) for c in package.conditions} == {("I1", 25), ("I2", 25),
+                                                                   ("I7", 25)}
     blocs = {a.bloc for a in sc.actors.values()}
     assert blocs == {"NATO", "Russia", "Ukraine", "NATO institution"}
     assert sum(a.bloc == "NATO" for a in sc.actors.values()) == 30

@@ -23,7 +23,7 @@ from negsim.plots._style import BASELINE, GREY
 from negsim.plots.whatif import moved_most
 from negsim.result import RunResult
 
-from .conftest import EMISSION, NATO
+from .conftest import EMISSION, NATO, NATO_FLAT
 from .test_plots import actor_lines, assert_labels_read_right, by_gid, name_labels
 
 EVENT = ("events=[{round: 8, actor: norway, issue: I4, position: 50, salience: 0.9, "
@@ -33,8 +33,8 @@ EVENT = ("events=[{round: 8, actor: norway, issue: I4, position: 50, salience: 0
 @pytest.fixture(scope="module")
 def pair_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("whatif")
-    assert main(["run", str(NATO), "--out", str(root / "baseline")]) == 0
-    assert main(["run", str(NATO), "--set", EVENT, "--out", str(root / "whatif")]) == 0
+    assert main(["run", str(NATO_FLAT), "--out", str(root / "baseline")]) == 0
+    assert main(["run", str(NATO_FLAT), "--set", EVENT, "--out", str(root / "whatif")]) == 0
     return root / "baseline", root / "whatif"
 
 

@@ -82,7 +82,59 @@ ISSUES = [
      "demand: 0; US about 55-60, NATO about 45."),
 ]
 
-SPECIAL_IDS = {"NATO (alliance/NAC)": "nato"}
+SPECIAL_IDS = {"NATO (alliance/NAC)": "nac"}
+
+# The status quo of each issue on 12 January 2022 (the reversion point if nothing is agreed),
+# with a flag (as for actors: S documented, S/J partly, J judgment), sources and the reasoning.
+STATUS_QUO = {
+    "I1": (50, "S", ["S19", "S5"],
+           "The Bucharest 2008 pledge stood (Ukraine and Georgia 'will become members'), with no "
+           "MAP and no timeline; the Allies reaffirmed the open door at the NRC: the pack's own "
+           "status-quo anchor (RESEARCH.md section 4)."),
+    "I2": (50, "S", ["S8", "S10"],
+           "Four eFP battlegroups (PL, EE, LV, LT) plus rotational US forces: the 2021 posture. "
+           "The reinforcements (8,500 on alert, 3,000 sent) came after the NRC (24 Jan, 2 Feb)."),
+    "I3": (75, "S/J", ["S3", "S7"],
+           "The INF Treaty had lapsed in 2019 ('the defunct INF Treaty', S3); no talks on "
+           "INF-class missiles were under way and long-range options were kept open, but no US "
+           "INF-range systems were deployed in Europe: the 75 anchor. Talks on reciprocal limits "
+           "were only offered (10 Jan, 26 Jan)."),
+    "I4": (70, "J", ["S6", "S7"],
+           "The 2011 Vienna Document was in force but unmodernised and Open Skies was gone; "
+           "lower thresholds, hotlines and incident-prevention talks were only offered (26 Jan). "
+           "Between reciprocal transparency (50) and ad hoc deconfliction only (75), nearer the "
+           "latter: a judgment."),
+    "I5": (65, "J", ["S3", "S7"],
+           "New START was extended to 2026 (Feb 2021) and the Strategic Stability Dialogue met "
+           "in 2021 and on 10 Jan, but no follow-on negotiation was open (offered 'immediately' "
+           "on 26 Jan) and nuclear sharing was unchanged: between 50 and 75, a judgment."),
+    "I6": (40, "S/J", ["S11", "S18", "S24"],
+           "The 2014 sanctions were in force and Nord Stream 2 was built but not certified; "
+           "severe sanctions were threatened, not agreed (Germany would not name NS2 before "
+           "7 Feb; certification halted 22 Feb): between 25 and 50."),
+    "I7": (50, "S", ["S17", "S27"],
+           "Limited defensive lethal aid and trainers: US Javelins since 2018, the $200m package "
+           "of December 2021, UK NLAWs from 17 January: the 50 anchor."),
+}
+
+# Who must agree (RESEARCH.md sections 1, 2 and 4): on European security the US would not
+# negotiate without its Allies (Geneva, 10 Jan, S3) and NATO decides by consensus, so the
+# default parties are NATO (a consensus bloc) and Russia. Strategic arms control (I5) was a
+# US-Russia matter: the US draft treaty's Art. 7 and the offer of New START follow-on talks.
+DECISION_I5 = ("united_states", "russia", "J", ["S2", "S7"],
+               "Strategic arms control between the two nuclear powers: the US-Russia draft "
+               "treaty (Art. 7) and the bilateral offer of New START follow-on talks. Nuclear "
+               "sharing touches Allies too; modelled as a US-Russia matter (a judgment).")
+# Russia's package: the drafts of 17 Dec 2021 as one (S14: the US 'cherry-picked' from a
+# package), with Putin's three key demands of 1 Feb (S13) as red lines. The drafts demanded
+# 0 (legally binding); the bounds below are the most lenient reading, the 25 anchors.
+LINKAGE = {
+    "actor": "russia",
+    "issues": ["I1", "I2", "I3", "I4", "I5", "I7"],
+    "conditions": [("I1", 25, "at least a long moratorium on enlargement, or neutrality"),
+                   ("I2", 25, "at least a freeze and a binding cap on eastern-flank forces"),
+                   ("I7", 25, "at least no lethal aid to Ukraine")],
+}
 BLOCS = {"Russia": "Russia", "Ukraine": "Ukraine", "NATO (alliance/NAC)": "NATO institution"}
 
 
@@ -141,11 +193,22 @@ def main() -> None:
       "#   states, rescaled so the US = 100. The weighting is a judgment; alternatives worth a\n"
       "#   run: CINC alone, milex alone, GDP alone (arguably better for I6, e.g.\n"
       "#   --set actors.germany.capability_by_issue.I6=18.3), or sqrt(capability).\n"
-      "# - The NATO institution (NAC and Secretary General) gets capability 5 (a judgment) so that\n"
-      "#   members are not double-counted.\n"
+      "# - The NATO institution (NAC and Secretary General, id `nac`) is the NATO bloc's broker:\n"
+      "#   it tables the bloc's position within what all 30 Allies accept and holds no\n"
+      "#   capability of its own (0), so that members are not double-counted.\n"
       "# - Croatia is a blend of its president and government, who disagreed (see its notes).\n"
-      "# - Under the NATO treaty I1 and I2 need consensus, so each Ally holds a veto; this\n"
-      "#   issue-by-issue model does not represent vetoes or Russia's package linkage.\n\n")
+      "# - INSTITUTIONS (docs/institutions.md). Each issue has a status quo (the reversion point\n"
+      "#   if nothing is agreed) with its own flag and sources. NATO is a bloc deciding by\n"
+      "#   consensus, so every Ally holds a veto; an agreement needs NATO and Russia (the US\n"
+      "#   would not negotiate European security without its Allies, S3), except strategic arms\n"
+      "#   control (I5), a US-Russia matter (a judgment). Runs bargain in two levels: inside\n"
+      "#   NATO first, then NATO, Russia and Ukraine. Ukraine takes part in the bargaining but\n"
+      "#   holds no veto (a judgment: the drafts were addressed to the US and NATO).\n"
+      "# - LINKAGE. Russia declared its drafts one package (S14) and named three key demands\n"
+      "#   (S13); the package's red lines are the lenient 25 anchors of I1, I2 and I7 (the drafts\n"
+      "#   asked for 0). Without linkage: --set 'linkage=[]' (or the variant file\n"
+      "#   nato_russia_2022_no_linkage.yaml). Flat, wave-1 style bargaining with no\n"
+      "#   institutions: --set model.institutions=off.\n\n")
     w("negsim: 1\n\nmetadata:\n")
     w("  title: NATO-Russia Council, January 2022\n")
     w("  date: 2022-01-12\n")
@@ -175,12 +238,22 @@ def main() -> None:
         w("    scale: {low: 0, high: 100}\n")
         w(f"    ends:\n      low: {q(low)}\n      high: {q(high)}\n")
         w("    anchors: {" + ", ".join(f"{k}: {q(v)}" for k, v in anchors.items()) + "}\n")
+        sq, flag, srcs, why = STATUS_QUO[iid]
+        w(f"    status_quo: {sq}\n    status_quo_flag: {q(flag)}\n")
+        w("    status_quo_sources: [" + ", ".join(srcs) + "]\n")
+        w(f"    status_quo_note: {q(why)}\n")
+        if iid == "I5":
+            a, b, dflag, dsrcs, dwhy = DECISION_I5
+            w(f"    decision:\n      rule: unanimity\n      parties: [{a}, {b}]\n"
+              f"      flag: {q(dflag)}\n      sources: [" + ", ".join(dsrcs) + "]\n"
+              f"      notes: {q(dwhy)}\n")
     w("\nactors:\n")
     for row in rows:
         name = row["actor"]
         aid = actor_id(name)
         w(f"  {aid}:\n    name: {q(name)}\n    bloc: {BLOCS.get(name, 'NATO')}\n")
-        w(f"    capability: {float(row['capability_0_100']):g}\n")
+        cap = 0.0 if aid == "nac" else float(row["capability_0_100"])
+        w(f"    capability: {cap:g}\n")
         w(f"    flag: {q(row['flag'])}\n")
         srcs = [s.strip() for s in row["sources"].split(",") if s.strip()]
         w("    sources: [" + ", ".join(srcs) + "]\n")
@@ -190,6 +263,21 @@ def main() -> None:
             iid = col.split("_")[0]
             w(f"      {iid}: {{position: {float(row[col + '_pos']):g}, "
               f"salience: {float(row[col + '_sal']) / 100:g}}}\n")
+    w("\nblocs:\n  nato:\n    name: NATO\n    rule: consensus\n    broker: nac\n"
+      "    flag: S\n    sources: [S5, S6]\n"
+      "    notes: \"The North Atlantic Council decides by consensus: each of the 30 Allies holds a "
+      "veto. Members are the actors labelled bloc NATO; the NAC and Secretary General broker.\"\n")
+    w("\ndecision:\n  rule: unanimity\n  parties: [nato, russia]\n  flag: S\n"
+      "  sources: [S3, S5]\n  notes: \"An agreement needs NATO (by consensus) and Russia; the US "
+      "refused to discuss European security without its Allies (Geneva, 10 Jan).\"\n")
+    w(f"\nlinkage:\n  - actor: {LINKAGE['actor']}\n"
+      "    label: \"Russia's draft treaties of 17 December 2021 as one package\"\n"
+      "    issues: [" + ", ".join(LINKAGE["issues"]) + "]\n    conditions:\n")
+    for iid, bound, note in LINKAGE["conditions"]:
+        w(f"      - {{issue: {iid}, at_most: {bound}, note: {q(note)}}}\n")
+    w("    flag: S/J\n    sources: [S13, S14]\n"
+      "    notes: \"The 17 Feb reply accused the US of cherry-picking from a package; Putin (1 Feb) "
+      "said the three key demands were ignored. The bounds are a judgment.\"\n")
     w("\nmodel:\n  rule: eum\n  max_rounds: 100\n  stop: auto\n  tolerance: 0.01\n"
       "  patience: 3\n  seed: 20220112\n")
 

@@ -11,7 +11,8 @@ Imhof's preference order of positions round a point, 1975):
    :func:`~negsim.plots._style.finish_layout`, so the pixels stay valid when the figure is
    saved).
 2. Candidate boxes lie round the label's marker in 16 directions at growing gaps (3 px to the
-   axes' diagonal). A candidate is *direct* when it touches the marker (gap at most
+   axes' diagonal), and on "shelves" one and two label heights above and below the marker,
+   shifted sideways by the same gaps (short, crowded panels need places far to the side). A candidate is *direct* when it touches the marker (gap at most
    ``direct_gap``); a direct label must be nearer its own marker than any other marker
    (distance from the box to the marker's centre), so that it cannot be misread.
 3. Hard constraints for every candidate: inside the axes, no overlap with a placed label, a
@@ -120,7 +121,22 @@ def _candidates(anchor: np.ndarray, radius: float, w: float, h: float,
     cy = anchor[1] + uy[None, :] * (g + reach[None, :])
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1).reshape(-1, 4)
     rank = np.broadcast_to(np.arange(len(_DIRECTIONS))[None, :], cx.shape).ravel()
-    return boxes, np.broadcast_to(gaps[:, None], cx.shape).ravel(), rank
+    gap = np.broadcast_to(gaps[:, None], cx.shape).ravel()
+    # Shelves: rows of boxes one and two label heights above and below the marker, shifted
+    # sideways. Rays at 16 angles leave a short panel (a strip chart's) with no place away
+    # from a crowded row of markers; a shelf reaches free room far to the side at a low slope.
+    dx = np.concatenate([-gaps[3:], gaps[3:]]) + np.sign(
+        np.concatenate([-gaps[3:], gaps[3:]])) * (radius + w / 2)
+    dy = np.array([1.0, -1.0, 2.0, -2.0]) * (radius + 0.5 * h + 2.0)
+    dy[2:] += np.sign(dy[2:]) * h
+    sx = (anchor[0] + dx[:, None] + 0 * dy[None, :]).ravel()
+    sy = (anchor[1] + 0 * dx[:, None] + dy[None, :]).ravel()
+    shelves = np.stack([sx - w / 2, sy - h / 2, sx + w / 2, sy + h / 2], axis=-1)
+    shelf_gap = np.hypot(sx - anchor[0], sy - anchor[1]) - radius
+    boxes = np.concatenate([boxes, shelves])
+    gap = np.concatenate([gap, shelf_gap])
+    rank = np.concatenate([rank, np.full(len(sx), len(_DIRECTIONS))])
+    return boxes, gap, rank
 
 
 def _candidate_set(points: np.ndarray, radii: np.ndarray, frame: np.ndarray,

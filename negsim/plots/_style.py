@@ -334,6 +334,30 @@ def status_text(status, rounds_run: int) -> str:
     return f"unsettled{detail} after {rounds_run} round{'s' if rounds_run != 1 else ''}"
 
 
+def verdict_text(result: "RunResult", k: int, short: bool = False) -> str:
+    """What the institutions made of issue ``k`` as a phrase to follow its status ("; blocked
+    by linkage", "; agreed", "; no zone of agreement"); empty for runs without institutions. A
+    run can converge (consensus) on an issue that is still not agreed: the chart says so."""
+    if getattr(result, "agreement", None) is None:
+        return ""
+    from ..records import AGREEMENT_LABELS
+
+    label = AGREEMENT_LABELS.get(int(result.agreement[-1, k]))
+    words = ({"no agreement: no zone": "no zone", "blocked by linkage": "linkage",
+              "no agreement": "no deal", "no status quo": "no status quo"} if short
+             else {"no agreement: no zone": "no zone of agreement"}).get(label or "", label)
+    return (f" · {words}" if short else f"; {words}") if words else ""
+
+
+def verdict_colour(result: "RunResult", k: int, status) -> str:
+    """The colour of issue ``k``'s status phrase: its status's, except that an issue the
+    positions converged on but the institutions did not agree is drawn as a deadlock."""
+    if getattr(result, "agreement", None) is not None and status.status == "consensus" \
+            and int(result.agreement[-1, k]) not in (0, 1):
+        return STATUS_COLOURS["deadlock"]
+    return STATUS_COLOURS[status.status]
+
+
 def forecast_words(result: "RunResult") -> str:
     """What the run's forecast is, in words: the rule's ``forecast_label`` ("weighted median",
     "voting outcome"); for one-shot rules, whose forecast is the rule itself, the rule's title
@@ -344,11 +368,13 @@ def forecast_words(result: "RunResult") -> str:
         rule = get_rule(result.rule)
     except UnknownRule:
         return result.forecast_label
+    inst = " where agreed, else the status quo" \
+        if getattr(result, "agreement", None) is not None else ""
     if rule.one_shot and rule.title:
         title = rule.title
         # "Compromise model ..." -> "compromise model ...", but "KTAB ..." stays as it is
-        return title if title[:2].isupper() else title[0].lower() + title[1:]
-    return result.forecast_label
+        return (title if title[:2].isupper() else title[0].lower() + title[1:]) + inst
+    return result.forecast_label + inst
 
 
 def size_scale(weights, largest: float, smallest_area: float = 18.0,

@@ -280,10 +280,22 @@ def _point_labels(result: "RunResult", others: list[str], xy: np.ndarray,
         colours = {styles[others[j]].colour for j in named}
         colour = colours.pop() if len(colours) == 1 and styles.mode != "actor" else "#222222"
         labels.append(PointLabel(
-            plain(wrap(", ".join(result.actor_name(others[j]) for j in named), 30)),
-            members, "label:" + ",".join(others[j] for j in members),
+            plain(wrap(", ".join(_names(result, [others[j] for j in named])), 30)),
+            members, "label:" + ",".join(others[j] for j in named),
             colour=_darker(colour), fontsize=9.5))
     return labels
+
+
+def _names(result: "RunResult", ids: list[str]) -> list[str]:
+    """Names for one label: a whole bloc at one point (a two-level run's plenary, where the bloc
+    is one party) reads as "NATO (all 30 members)" instead of thirty names."""
+    scenario, left, names = result.scenario, list(ids), []
+    for bid, bloc in (getattr(scenario, "blocs", None) or {}).items():
+        members = scenario.bloc_members(bid)
+        if len(members) >= 3 and set(members) <= set(left):
+            names.append(f"{bloc.name or bid} (all {len(members)} members)")
+            left = [a for a in left if a not in members]
+    return names + [result.actor_name(a) for a in left]
 
 
 def _darker(colour: str) -> str:

@@ -34,7 +34,7 @@ from ._labels import PointLabel, place_labels
 from ._style import (BAND, DEFAULT_DPI, FORECAST, MEAN, STATUS_COLOURS, STATUS_ORDER, Styles,
                      actor_styles, finish_layout, forecast_words, grid_shape, house_style,
                      issue_ticks, name_groups, new_figure, plain, size_scale, status_text,
-                     tick_label, wrap)
+                     tick_label, verdict_colour, verdict_text, wrap)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -444,7 +444,8 @@ def plot_convergence(result: "RunResult", issue_id: str | None = None, *,
         settled, events = draw_convergence(ax, result, issue_id, styles, compact=False)
         k = result.issue_ids.index(issue_id)
         ax.set_title(plain(f"{issue_title(result, issue_id)}: "
-                           f"{status_text(result.statuses[k], result.rounds_run)}; "
+                           f"{status_text(result.statuses[k], result.rounds_run)}"
+                           f"{verdict_text(result, k)}; "
                            f"forecast {result.forecast_series[-1, k]:.4g}"), loc="left")
         fig.suptitle(plain(run_caption(result)), x=0.01, ha="left", fontsize=9, color="#555555")
         ends = label_ends(ax, result, issue_id, styles)
@@ -482,10 +483,11 @@ def plot_small_multiples(result: "RunResult", *, highlight: Sequence[str] | str 
             st = result.statuses[k]
             ax.set_title(plain(wrap(issue_title(result, iid), 30)), loc="left", fontsize=11,
                          pad=18)
-            ax.annotate(status_text(st, result.rounds_run).split(" after ")[0], xy=(0, 1),
+            ax.annotate(status_text(st, result.rounds_run).split(" after ")[0]
+                        + verdict_text(result, k, short=True), xy=(0, 1),
                         xycoords="axes fraction",
                         xytext=(0, 5), textcoords="offset points", ha="left", va="bottom",
-                        fontsize=9, color=STATUS_COLOURS[st.status], fontweight="bold",
+                        fontsize=9, color=verdict_colour(result, k, st), fontweight="bold",
                         gid="status").set_in_layout(False)   # the title's pad holds it
             ax.set_gid(f"issue:{iid}")
             ax.tick_params(labelsize=9)
@@ -654,7 +656,8 @@ def plot_final_strip(result: "RunResult", rnd: int | None = None, *,
             ax.axvline(mean, color=MEAN, lw=1.4, ls=(0, (5, 2)), zorder=4, gid="mean")
             st = result.statuses[k]
             strip_axes(ax, result, iid, forecast, f"forecast {forecast:.3g}",
-                        status_text(st, result.rounds_run), STATUS_COLOURS[st.status])
+                        status_text(st, result.rounds_run) + verdict_text(result, k),
+                        verdict_colour(result, k, st))
             panels.append((ax, slots, at, w, sizes, dots, marks, (forecast, mean)))
         when = "at the end" if T == result.rounds_run else f"after round {T}"
         fig.suptitle(plain(f"{result.scenario.title}: where each actor stands {when}"),
@@ -722,13 +725,39 @@ def _swarm_and_name(result: "RunResult", styles: Styles, dpi: float, ax: "Axes",
                                                             key=lambda m: -len(m)), boxes)]
     rad = [(radii[j], radii[j]) for j in single] + [(b[2], b[3]) for b in boxes]
     index = {j: n for n, j in enumerate(single)}
-    tol = SAME * (ax.get_xlim()[1] - ax.get_xlim()[0])
-    labels = []
-    for g in name_groups(result, [int(slots[j]) for j in single], at[single], styles, tol,
-                         everyone=True):
-        members = [index[int(np.flatnonzero(slots == s)[0])] for s in g.members]
-        gid = "label:" + ",".join(result.actor_ids[s] for s in g.members)
-        labels.append(PointLabel(plain(wrap(g.text, 24)), members, gid, darker(g.colour),
-                                 fontsize=8.5))
-    place_labels(ax, np.array(points).reshape(-1, 2), np.array(rad).reshape(-1, 2), labels,
-                 soft_x=list(lines), direct_gap=6.0)
+    span = ax.get_xlim()[1] - ax.get_xlim()[0]
+    # A crowded panel whose names cannot all be placed apart tries more candidate places per
+    # name, then names near neighbours together (a wider grouping tolerance) in smaller type.
+    tries = ((1, 40, 8.5), (1, 150, 8.5), (2, 150, 8.0), (3, 150, 7.5), (5, 150, 7.5))
+    for widen, keep, size in tries:
+        labels = []
+        for g in name_groups(result, [int(slots[j]) for j in single], at[single], styles,
+                             SAME * span * widen, everyone=True):
+            members = [index[int(np.flatnonzero(slots == s)[0])] for s in g.members]
+            gid = "label:" + ",".join(result.actor_ids[s] for s in g.members)
+            labels.append(PointLabel(plain(wrap(g.text, 24)), members, gid, darker(g.colour),
+                                     fontsize=size))
+        texts = place_labels(ax, np.array(points).reshape(-1, 2), np.array(rad).reshape(-1, 2),
+                             labels, soft_x=list(lines), direct_gap=6.0, keep=keep)
+        if widen == tries[-1][0] or not _labels_collide(texts, renderer):
+            break
+        gids = {lab.gid for lab in labels}
+        for artist in list(ax.texts) + list(ax.get_lines()):
+            gid = artist.get_gid() or ""
+            if gid in gids or gid.removeprefix("leader:") in gids:
+                artist.remove()
+
+
+def _labels_collide(texts: list, renderer) -> bool:
+    """Whether any two placed names overlap (by more than half a pixel each way)."""
+    from matplotlib.text import Text
+
+    boxes = np.array([[b.x0, b.y0, b.x1, b.y1] for b in
+                      (Text.get_window_extent(t, renderer) for t in texts)]).reshape(-1, 4)
+    w = np.minimum(boxes[:, None, 2], boxes[None, :, 2]) - np.maximum(boxes[:, None, 0],
+                                                                       boxes[None, :, 0])
+    h = np.minimum(boxes[:, None, 3], boxes[None, :, 3]) - np.maximum(boxes[:, None, 1],
+                                                                       boxes[None, :, 1])
+    hit = (w > 0.5) & (h > 0.5)
+    np.fill_diagonal(hit, False)
+    return bool(hit.any())
