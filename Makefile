@@ -17,6 +17,8 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/negsim run scenarios/nato_russia_2022.yaml --explain 5 --out $(OUT) --plot
+	@echo "next: $(VENV)/bin/negsim whatif nato_russia_2022 --set 'linkage=[]'   (a what-if: Russia drops its package)"
+	@echo "      $(VENV)/bin/negsim dashboard   (the page for students: open http://127.0.0.1:8765/ in a browser)"
 
 test: $(STAMP)
 	@tools/ensure-chromium

@@ -39,9 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = Path("runs/examples")
 FIGURES = Path("docs/figures")
 NATO = "scenarios/nato_russia_2022.yaml"
-#: The what-if of the README: one event, the default rule.
-WHATIF_EVENT = ("events=[{round: 8, actor: norway, issue: I4, position: 50, salience: 0.9, "
-                "label: Norway presses for reciprocal transparency}]")
+#: The what-if of the README: one event, the default rule. Russia accepts talks on INF limits
+#: in round 2: the positions on I3 converge, and Russia's package still blocks a deal.
+WHATIF_EVENT = ("events=[{round: 2, actor: russia, issue: I3, position: 50, "
+                "label: Russia accepts talks on reciprocal limits}]")
 
 
 def negsim(*argv: str) -> None:
@@ -100,8 +101,8 @@ def main() -> int:
 
     negsim("run", NATO, "--set", WHATIF_EVENT, "--out", str(whatif))
     base = ("--baseline", str(nato))
-    made.append(plot(whatif, "nato_whatif_convergence_I4", *base, "--kind", "convergence",
-                     "--issue", "I4"))
+    made.append(plot(whatif, "nato_whatif_convergence_I3", *base, "--kind", "convergence",
+                     "--issue", "I3"))
     made.append(plot(whatif, "nato_whatif_multiples", *base, "--kind", "multiples"))
     made.append(plot(whatif, "nato_whatif_strip", *base, "--kind", "strip"))
 

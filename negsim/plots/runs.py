@@ -155,7 +155,7 @@ def group_handles(result: "RunResult", styles: Styles, slots: list[int]) -> list
 
 def _summary_handles(result: "RunResult", settled: str | None, events: bool) -> list:
     handles = [Line2D([], [], color=FORECAST, lw=3.2,
-                      label=plain(f"forecast ({forecast_words(result)})")),
+                      label=plain(wrap(f"forecast ({forecast_words(result)})", 40))),
                Line2D([], [], color=MEAN, lw=2.0, ls=(0, (5, 2)), label="weighted mean"),
                Patch(facecolor=BAND, alpha=0.45, label="mean ± 1 s.d. (dispersion)")]
     if settled:
@@ -672,7 +672,7 @@ def plot_final_strip(result: "RunResult", rnd: int | None = None, *,
             handles.append(Patch(facecolor="#888888", label=f"n: n members of a bloc at one "
                                  f"position (n ≥ {BADGE_MIN})"))
         handles += [Line2D([], [], color=FORECAST, lw=2.2,
-                           label=plain(f"forecast ({forecast_words(result)})")),
+                           label=plain(wrap(f"forecast ({forecast_words(result)})", 40))),
                     Line2D([], [], color=MEAN, lw=1.4, ls=(0, (5, 2)), label="weighted mean")]
         spare = axes[m] if m < len(axes) else None
         for ax in axes[m + 1:]:

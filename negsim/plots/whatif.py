@@ -32,7 +32,7 @@ from ._labels import PointLabel, place_labels
 from .batch import plot_whatif_dirs  # noqa: F401 - the what-if charts of two run directories
 from ._style import (BAND, BASELINE, DEFAULT_DPI, FORECAST, GREY, MEAN, STATUS_COLOURS,
                      actor_styles, finish_layout, forecast_words, grid_shape, house_style,
-                     new_figure, plain, size_scale, status_text, wrap)
+                     new_figure, plain, size_scale, status_text, verdict_text, wrap)
 from .runs import (STRIP_AREAS, run_caption, darker, draw_convergence, group_handles,
                    label_ends, legend_with_caption, participants, place_event_labels,
                    strip_point, spread_ends, strip_axes, swarm, check_issue, issue_order,
@@ -103,9 +103,9 @@ def _draw_baseline(ax: "Axes", baseline: "RunResult", issue_id: str, compact: bo
 def _overlay_handles(baseline: "RunResult", whatif: "RunResult") -> list:
     return [Line2D([], [], color=GREY, lw=1.4, label="baseline: every actor (grey)"),
             Line2D([], [], color=BASELINE, lw=2.6, ls=(0, (6, 2)),
-                   label=plain(f"baseline forecast ({forecast_words(baseline)})")),
+                   label=plain(wrap(f"baseline forecast ({forecast_words(baseline)})", 40))),
             Line2D([], [], color=FORECAST, lw=3.2,
-                   label=plain(f"what-if forecast ({forecast_words(whatif)})")),
+                   label=plain(wrap(f"what-if forecast ({forecast_words(whatif)})", 40))),
             Line2D([], [], color=MEAN, lw=2.0, ls=(0, (5, 2)), label="what-if weighted mean"),
             Patch(facecolor=BAND, alpha=0.45, label="what-if mean ± 1 s.d.")]
 
@@ -113,8 +113,8 @@ def _overlay_handles(baseline: "RunResult", whatif: "RunResult") -> list:
 def _change_text(baseline: "RunResult", whatif: "RunResult", issue_id: str) -> str:
     """``unsettled (cycle of 2) → consensus from round 15; forecast 25.7 → 50``."""
     k = whatif.issue_ids.index(issue_id)
-    a = status_text(baseline.statuses[k], baseline.rounds_run)
-    b = status_text(whatif.statuses[k], whatif.rounds_run)
+    a = status_text(baseline.statuses[k], baseline.rounds_run) + verdict_text(baseline, k)
+    b = status_text(whatif.statuses[k], whatif.rounds_run) + verdict_text(whatif, k)
     fa, fb = float(baseline.forecast_series[-1, k]), float(whatif.forecast_series[-1, k])
     return f"{a} → {b}; forecast {fa:.4g} → {fb:.4g}"
 
@@ -141,8 +141,9 @@ def plot_whatif_convergence(baseline: "RunResult", whatif: "RunResult",
         _draw_baseline(ax, baseline, issue_id, compact=False)
         settled, events = draw_convergence(ax, whatif, issue_id, styles, compact=False,
                                             last=last)
-        ax.set_title(plain(f"What-if, {issue_title(whatif, issue_id)}: "
-                           + _change_text(baseline, whatif, issue_id)), loc="left", fontsize=12)
+        ax.set_title(plain(wrap(f"What-if, {issue_title(whatif, issue_id)}: "
+                                + _change_text(baseline, whatif, issue_id), 130)), loc="left",
+                     fontsize=12)
         fig.suptitle(plain("what-if: " + run_caption(whatif)), x=0.01, ha="left", fontsize=9,
                      color="#555555")
         ends = label_ends(ax, whatif, issue_id, styles,
@@ -190,7 +191,7 @@ def plot_whatif_multiples(baseline: "RunResult", whatif: "RunResult", *,
             ax.set_title(plain(wrap(issue_title(whatif, iid), 30)), loc="left", fontsize=11,
                          pad=30)
             text = (f"{baseline.statuses[k].status} → {status_text(st, whatif.rounds_run)}"
-                    .split(" after ")[0]
+                    .split(" after ")[0] + verdict_text(whatif, k, short=True)
                     + f"\nforecast {float(baseline.forecast_series[-1, k]):.3g} → "
                     f"{float(whatif.forecast_series[-1, k]):.3g}"
                     + ("" if changed else " (unchanged)"))
@@ -280,7 +281,7 @@ def plot_whatif_strip(baseline: "RunResult", whatif: "RunResult", *,
                     Line2D([], [], color=BASELINE, lw=2.0, ls=(0, (6, 2)),
                            label="baseline forecast"),
                     Line2D([], [], color=FORECAST, lw=2.2,
-                           label=plain(f"what-if forecast ({forecast_words(whatif)})"))]
+                           label=plain(wrap(f"what-if forecast ({forecast_words(whatif)})", 40)))]
         spare = axes[m] if m < len(axes) else None
         for ax in axes[m + 1:]:
             ax.set_visible(False)
