@@ -64,7 +64,7 @@ def read_document(path: str | Path) -> Document:
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError([Problem(name, "", f"the file is {size / 2**20:.0f} MB; scenario "
+            raise InputError([Problem(name, "", f"the file is {size / 2**20:.1f} MB; scenario "
                                       f"files are limited to {MAX_FILE_BYTES // 2**20} MB")])
         with p.open("rb") as fh:  # a device or pipe reports no size: read one byte too many
             raw = fh.read(MAX_FILE_BYTES + 1)
