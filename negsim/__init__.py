@@ -36,8 +36,8 @@ _LAZY = {
     "RunHistory": ("negsim.records", "RunHistory"),
     "backtest_scenario": ("negsim.backtest", "backtest_scenario"),
     "rule_names": ("negsim.rules", "rule_names"),
-    "whatif": ("negsim.whatif", "whatif"),
-    "WhatIf": ("negsim.whatif", "WhatIf"),
+    "whatif": ("negsim.counterfactual", "whatif"),
+    "WhatIf": ("negsim.counterfactual", "WhatIf"),
     "agree": ("negsim.commands.agree", "document"),
 }
 

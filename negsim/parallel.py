@@ -13,6 +13,14 @@ worker therefore asks Linux to send it SIGKILL when its parent dies
 (``prctl(PR_SET_PDEATHSIG)``, through ``ctypes``), and, on every system, runs a watchdog thread
 that exits the process when it has been re-parented (its parent is gone). Workers started by a
 fork server are the fork server's children; it exits when the driver does, so they follow.
+Workers ignore SIGTERM: SLURM sends it to every process of a job (``scancel``, walltime), and the
+driver, which handles it like SIGINT (its finished runs are written), then stops its workers
+itself; a worker dying first would only turn that into a broken pool.
+
+On dask, the driver watches the cluster (:func:`dask_workers`): a lost scheduler cancels every
+future at once, so the client's reconnection attempts (30 s by default) would only delay the
+exit; the client gives up after :data:`DASK_RECONNECT` seconds instead, and its log (a long
+traceback) is silenced when the driver reports the loss itself (:func:`quiet_dask`).
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 __all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers",
-           "die_with_parent"]
+           "die_with_parent", "dask_workers", "scheduler_lost", "quiet_dask"]
 
 #: How often (seconds) a worker's watchdog checks that its parent still lives.
 WATCHDOG_INTERVAL = 0.5
+#: Seconds a dask client keeps trying to reach a lost scheduler (its futures are gone anyway).
+DASK_RECONNECT = 2.0
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 #: Modules the fork server imports before forking workers (numpy, pandas, Mesa, the rules).
@@ -76,12 +86,23 @@ def executor(workers: int | None = None, scheduler: str | None = None,
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
+        if isinstance(getattr(client, "_timeout", None), (int, float)):
+            client._timeout = DASK_RECONNECT     # the reconnection budget (module docstring)
+        pool = client.get_executor(pure=False)
+        pool.negsim_client = client  # type: ignore[attr-defined]
+        handlers = _filter_dask_logs()
         try:
-            yield client.get_executor(pure=False)
+            yield pool
         finally:
-            client.close()
+            if scheduler_lost(pool):
+                quiet_dask()
+            for h in handlers:
+                h.removeFilter(_DASK_LOG_FILTER)
+            with contextlib.suppress(Exception):
+                client.close(timeout=DASK_RECONNECT)
             if cluster is not None:
-                cluster.close()
+                with contextlib.suppress(Exception):
+                    cluster.close()
         return
     if n == 1:
         yield InlineExecutor()
@@ -99,8 +120,77 @@ def executor(workers: int | None = None, scheduler: str | None = None,
         pool.submit(int).result()
     try:
         yield pool
-    finally:
+    except BaseException:
+        # interrupted (SIGINT, SIGTERM, an error): the runs in flight are not wanted, and a
+        # worker mid-batch would otherwise hold up the exit until its batch ends
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def dask_workers(pool: cf.Executor) -> int | None:
+    """How many workers the dask cluster behind ``pool`` has (as the client last heard from
+    its scheduler); None if ``pool`` is not a dask executor."""
+    client = getattr(pool, "negsim_client", None)
+    if client is None:
+        return None
+    try:
+        info = client.scheduler_info(n_workers=0)   # the totals only: cheap on a big cluster
+    except Exception:  # noqa: BLE001 - a client without a scheduler: no workers
+        return 0
+    n = info.get("n_workers")
+    return int(n) if isinstance(n, int) else len(info.get("workers", {}))
+
+
+def scheduler_lost(pool: cf.Executor) -> bool:
+    """Whether ``pool`` is a dask executor whose client has lost its scheduler."""
+    client = getattr(pool, "negsim_client", None)
+    return client is not None and str(getattr(client, "status", "running")) not in (
+        "running", "newly-created")
+
+
+class _DaskLogFilter:
+    """distributed's log during a sweep: one line per record (no traceback), and nothing about
+    a connection closing (the driver reports a lost scheduler itself, in one line)."""
+
+    QUIET = ("CommClosedError", "StreamClosedError", "CancelledError", "ConnectionRefusedError",
+             "ConnectionResetError", "BrokenPipeError")
+
+    def filter(self, record: Any) -> bool:
+        if not record.name.startswith("distributed"):
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and (type(exc).__name__ in self.QUIET
+                                or type(exc.__cause__).__name__ in self.QUIET):
+            return False
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+_DASK_LOG_FILTER = _DaskLogFilter()
+
+
+def _filter_dask_logs() -> list[Any]:
+    """Attach the filter to every handler distributed's records reach; return those."""
+    import logging
+
+    handlers = list(logging.getLogger("distributed").handlers) + list(logging.root.handlers)
+    for h in handlers:
+        h.addFilter(_DASK_LOG_FILTER)
+    return handlers
+
+
+def quiet_dask() -> None:
+    """Silence distributed's loggers (its report of a lost scheduler is a long traceback)."""
+    import logging
+
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -123,6 +213,8 @@ def die_with_parent(parent: int | None = None) -> None:
     ppid = os.getppid()
     if parent is not None and ppid != parent:
         os._exit(1)
+    with contextlib.suppress(ValueError, OSError):   # SIGTERM is the driver's to handle
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
@@ -150,9 +242,14 @@ def _context():
 
 
 def as_completed_bounded(pool: cf.Executor, fn: Callable[[Any], Any], tasks: Iterable[Any],
-                         in_flight: int) -> Iterator[tuple[Any, cf.Future]]:
+                         in_flight: int, poll: float | None = None,
+                         on_wait: Callable[[], None] | None = None
+                         ) -> Iterator[tuple[Any, cf.Future]]:
     """Submit ``fn(task)`` for each task, at most ``in_flight`` at a time, and yield
-    ``(task, future)`` pairs as they complete (the future is done; call ``.result()``)."""
+    ``(task, future)`` pairs as they complete (the future is done; call ``.result()``).
+
+    With ``poll``, ``on_wait()`` is called every ``poll`` seconds while nothing completes (a
+    watch on the cluster; it may raise to stop)."""
     it = iter(tasks)
     pending: dict[cf.Future, Any] = {}
 
@@ -166,7 +263,9 @@ def as_completed_bounded(pool: cf.Executor, fn: Callable[[Any], Any], tasks: Ite
 
     fill()
     while pending:
-        done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+        done, _ = cf.wait(list(pending), timeout=poll, return_when=cf.FIRST_COMPLETED)
+        if on_wait is not None:
+            on_wait()
         for fut in done:
             yield pending.pop(fut), fut
         fill()

@@ -155,3 +155,12 @@ def test_near_ties_show_the_digits_that_decided_them():
     text = describe_move(r, mv)
     assert "a near tie: E(own challenge) +0.2500, E(United Kingdom's) +0.2502" in text
     assert "+0.250, E(" not in text
+
+
+def test_negsim_whatif_stays_the_function_after_the_command_is_imported():
+    """The API function lives in negsim.counterfactual: a submodule named negsim.whatif would
+    replace the package attribute negsim.whatif with itself once anything imported it."""
+    import importlib
+
+    importlib.import_module("negsim.commands.whatif")
+    assert callable(negsim.whatif) and negsim.whatif.__module__ == "negsim.counterfactual"

@@ -65,7 +65,9 @@ def main(args: argparse.Namespace) -> int:
                               "rows": [str(i) for i in grid.index],
                               "columns": [str(c) for c in grid.columns],
                               "consensus": [[clean(float(v)) for v in row]
-                                            for row in grid.to_numpy()]}
+                                            for row in grid.to_numpy()],
+                              "runs": [[int(v) for v in row]
+                                       for row in grid.attrs["runs"].to_numpy()]}
         print_json(doc)
     else:
         from rich.table import Table
@@ -91,14 +93,12 @@ def main(args: argparse.Namespace) -> int:
             it = Table(show_edge=False, header_style="bold",
                        title=f"{indices.kind} indices of {indices.output}")
             for col in indices.table.columns:
-                it.add_column(col, justify="left" if col == "factor" else "right")
+                it.add_column(col, justify="left" if col in ("factor", "flag") else "right")
             for r in indices.table.itertuples(index=False):
                 it.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in r])
             con.print(it)
         if grid is not None:
-            con.print(f"P(consensus on {args.issue}) by {args.heatmap[1]} (rows) and "
-                      f"{args.heatmap[0]} (columns):")
-            con.print(grid.round(2).to_string())
+            con.print(_grid_table(grid, args.issue))
     if args.out:
         from ..sweeps import plots
 
@@ -116,3 +116,30 @@ def main(args: argparse.Namespace) -> int:
 
         print(f"wrote {', '.join(f'{n}.png' for n in figures)} to {out}", file=sys.stderr)
     return 0
+
+
+def _grid_table(grid, issue: str):
+    """The heatmap as a table: rows are the y factor's values, columns the x factor's, each
+    cell the share of runs reaching consensus and (in brackets) how many runs it rests on."""
+    from rich.table import Table
+
+    runs = grid.attrs["runs"]
+    t = Table(show_edge=False, header_style="bold",
+              title=f"P(consensus on {issue}) (runs); rows: {grid.index.name}, columns: "
+                    f"{grid.columns.name}")
+    t.add_column(str(grid.index.name), justify="left", no_wrap=True,
+                 min_width=len(str(grid.index.name)))
+    for c in grid.columns:
+        t.add_column(_label(c), justify="right")
+    for r in grid.index:
+        cells = []
+        for c in grid.columns:
+            v, n = grid.at[r, c], int(runs.at[r, c])
+            cells.append("-" if n == 0 or v != v else f"{v:.2f} ({n})")
+        t.add_row(_label(r), *cells)
+    return t
+
+
+def _label(value) -> str:
+    """A heatmap axis value for a table: bins as they are, numbers to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -9,10 +9,14 @@ HELP = "run a parameter sweep (Monte Carlo, factorial, LHS, Sobol, Morris) into 
 EPILOG = """\
 PATH is a dotted scenario path as for --set, with * wildcards; SPEC is VALUE (fixed),
 A:B (range), A:B:N (N levels), V1,V2,... (levels), noise:SIGMA (file value + normal noise,
-clipped) or scale:A:B (one multiplier for all matched fields). Example:
+clipped), scale:A:B (one multiplier for all matched fields) or scale-each:A:B (one per field).
+Example:
   negsim sweep scenarios/nato_russia_2022.yaml --param 'actors.*.issues.*.salience=noise:0.05' \\
       --design montecarlo --samples 300 --seed 7 --workers 2 --out runs/noise
-Re-running the same command resumes: finished runs are skipped. See docs/sweeps.md."""
+Re-running the same command resumes: finished runs are skipped (also after Ctrl-C, SIGTERM,
+kill -9 or a lost dask scheduler). A Monte Carlo sweep grows when re-run with more --samples or
+--replications; --retry-failed with a larger --time-limit rescues timed-out runs. See
+docs/sweeps.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run on a dask.distributed cluster, e.g. tcp://host:8786")
     p.add_argument("--dask", choices=("local",),
                    help="'local': start a dask LocalCluster with --workers processes")
+    p.add_argument("--dask-idle-warning", type=float, metavar="SECONDS",
+                   help="with dask: say so when no worker has been connected for this long "
+                        "(default 60)")
     p.add_argument("--trajectories", nargs="?", const="issues", choices=("issues", "actors"),
                    help="also store per-round records (issue statistics, or actor positions)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
@@ -60,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
 
     from ..readers import apply_overrides, read_document
     from ..errors import InputError, Problem
-    from ..sweeps.execute import run_sweep
+    from ..sweeps.execute import SweepAborted, Terminated, run_sweep
     from .common import command_line, note
 
     problems = []
@@ -83,13 +90,23 @@ def main(args: argparse.Namespace) -> int:
     if not args.sweep_params:
         note("note: no --param given: every run uses the same scenario (replications only)")
     started = time.perf_counter()
-    store = run_sweep(doc, args.sweep_params, design=args.design, samples=args.samples,
-                      replications=args.replications, seed=args.seed, out=args.out,
-                      workers=args.workers, scheduler=args.scheduler,
-                      dask_local=args.dask == "local", trajectories=args.trajectories,
-                      time_limit=args.time_limit, chunk_size=args.chunk_size,
-                      progress=not args.quiet, retry_failed=args.retry_failed,
-                      command=command_line(args), log=note if args.verbose else None)
+    try:
+        store = run_sweep(doc, args.sweep_params, design=args.design, samples=args.samples,
+                          replications=args.replications, seed=args.seed, out=args.out,
+                          workers=args.workers, scheduler=args.scheduler,
+                          dask_local=args.dask == "local", trajectories=args.trajectories,
+                          time_limit=args.time_limit, chunk_size=args.chunk_size,
+                          progress=not args.quiet, retry_failed=args.retry_failed,
+                          command=command_line(args), log=note if args.verbose else None,
+                          note=note, dask_idle_warning=args.dask_idle_warning)
+    except KeyboardInterrupt as exc:     # SIGINT, or SIGTERM (Terminated)
+        what = "SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+        note(f"negsim: {what}: {_so_far(args.out)}; resume with: {command_line(args)}")
+        return 143 if isinstance(exc, Terminated) else 130
+    except SweepAborted as exc:
+        note(f"negsim: error: {exc}; {_so_far(args.out)}; run the same command again to resume "
+             f"(once the cluster is back): {command_line(args)}")
+        return 1
     elapsed = time.perf_counter() - started
     st = store.status()
     print(f"{args.out}: {st['done']} of {st['runs']} runs done ({st['ok']} ok, {st['failed']} "
@@ -97,5 +114,19 @@ def main(args: argparse.Namespace) -> int:
           f"{elapsed:.1f} s")
     for error, count in st["errors"]:
         print(f"  failed x{count}: {error}")
+    if any(e.startswith("RunTimeout") for e, _ in st["errors"]):
+        print("  timed-out runs run again with --retry-failed and a larger --time-limit")
     print(f"next: negsim analyze {args.out}")
     return 0
+
+
+def _so_far(out: str) -> str:
+    """How many runs the store holds (for a message after an interruption)."""
+    from ..errors import InputError
+    from ..sweeps.store import SweepStore
+
+    try:
+        st = SweepStore(out).status()
+    except (InputError, OSError):
+        return "no run was written"
+    return f"{st['done']} of {st['runs']} runs are in {out}"

@@ -31,6 +31,8 @@ def main(args: argparse.Namespace) -> int:
           f"pending {st['pending']}; {st['parts']} parts")
     for error, count in st["errors"]:
         print(f"  failed x{count}: {error}")
+    if any(e.startswith("RunTimeout") for e, _ in st["errors"]):
+        print("  timed-out runs run again with --retry-failed and a larger --time-limit")
     if st["pending"]:
         print(f"  resume with the same command: {m.get('command') or 'negsim sweep ...'}")
     return 0

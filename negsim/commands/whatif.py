@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..errors import InputError, Problem
-    from ..whatif import parse_event, whatif
+    from ..counterfactual import parse_event, whatif
     from .common import command_line, load_from_args, note, print_json
 
     if args.plot and not args.out:

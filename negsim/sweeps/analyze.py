@@ -38,7 +38,9 @@ def load_design(store: SweepStore):
     doc = read_document(store.path / "scenario.yaml")
     scenario = validate_document(read_document(store.path / "scenario.yaml"))
     factors, fixed = parse_params(m["params"], doc, scenario.salience_unit)
-    return Design(m["design"], factors, fixed, m["samples"], m["replications"], m["seed"])
+    blocks = [tuple(b) for b in m["blocks"]] if m.get("blocks") else None
+    return Design(m["design"], factors, fixed, m["samples"], m["replications"], m["seed"],
+                  blocks=blocks)
 
 
 def summary(store: SweepStore) -> "pd.DataFrame":
@@ -83,15 +85,16 @@ def _parse_output(text: str, issues: list[str]) -> tuple[str, str]:
 def output_by_row(store: SweepStore, output: str) -> tuple[np.ndarray, str, str]:
     """The output of every design row (mean over replications), in row order."""
     df = store.results()
-    issues = [i for i in df["issue"].dropna().unique().tolist()]
-    issue, metric = _parse_output(output, issues)
     m = store.manifest
     failed = int((df["status"] == "failed").sum())
     done = df["run_id"].nunique()
     if failed or done < m["runs"]:
         raise InputError([Problem(str(store.path), "", "sensitivity indices need every run of "
                                   f"the design: {m['runs'] - done} pending and {failed} failed; "
-                                  "finish the sweep first (negsim sweep-status)")])
+                                  "finish the sweep first (negsim sweep-status; timed-out runs: "
+                                  "--retry-failed with a larger --time-limit)")])
+    issues = [i for i in df["issue"].dropna().unique().tolist()]
+    issue, metric = _parse_output(output, issues)
     g = df[df["issue"] == issue].sort_values("run_id")
     if metric == "consensus":
         values = (g["issue_status"] == "consensus").astype(float)
@@ -126,8 +129,33 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, seed: int = 0,
                                   "so it has no variance to apportion")])
     res = sobol.analyze(problem, np.asarray(y, dtype=float), calc_second_order=False,
                         conf_level=conf_level, num_resamples=resamples, seed=seed)
-    return pd.DataFrame({"factor": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
-                         "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    table = pd.DataFrame({"factor": problem["names"], "S1": res["S1"],
+                          "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    table["flag"] = [_sobol_flag(*r) for r in
+                     table[["S1", "S1_conf", "ST", "ST_conf"]].itertuples(index=False)]
+    return table
+
+
+#: A Sobol index whose confidence half-width exceeds this is flagged unreliable (indices are
+#: shares of variance, 0-1; Saltelli et al. 2010 advise more samples until the intervals are
+#: small against the indices that matter).
+WIDE = 0.1
+
+
+def _sobol_flag(s1: float, s1_conf: float, st: float, st_conf: float) -> str:
+    """Why a factor's Sobol indices should not be read at face value ("" if none).
+
+    Estimators of S1 and ST can come out below zero from sampling error alone (Saltelli et
+    al. 2010); a negative index means "about 0", never a negative share. A half-width above
+    :data:`WIDE`, or S1 above ST beyond their intervals, says the sample is too small."""
+    notes = []
+    if s1 < 0 or st < 0:
+        notes.append("negative: sampling error, read as ~0")
+    if not (np.isfinite(s1_conf) and np.isfinite(st_conf)) or max(s1_conf, st_conf) > WIDE:
+        notes.append("unreliable: wide interval, use more --samples")
+    elif s1 - s1_conf > st + st_conf:
+        notes.append("unreliable: S1 > ST, use more --samples")
+    return "; ".join(notes)
 
 
 def morris_effects(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int = 0,
@@ -138,9 +166,14 @@ def morris_effects(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: 
 
     res = morris.analyze(problem, np.asarray(x, dtype=float), np.asarray(y, dtype=float),
                          conf_level=conf_level, num_levels=4, seed=seed)
-    return pd.DataFrame({"factor": problem["names"], "mu_star": res["mu_star"],
-                         "mu_star_conf": res["mu_star_conf"], "mu": res["mu"],
-                         "sigma": res["sigma"]})
+    table = pd.DataFrame({"factor": problem["names"], "mu_star": res["mu_star"],
+                          "mu_star_conf": res["mu_star_conf"], "mu": res["mu"],
+                          "sigma": res["sigma"]})
+    top = float(np.nanmax(table["mu_star"])) if len(table) else 0.0
+    table["flag"] = ["unreliable: interval wider than mu*, use more --samples"
+                     if c > m and m > 1e-12 * max(top, 1.0) else ""
+                     for m, c in zip(table["mu_star"], table["mu_star_conf"])]
+    return table
 
 
 def sensitivity(store: SweepStore, output: str, kind: str) -> Indices:
@@ -161,7 +194,13 @@ def sensitivity(store: SweepStore, output: str, kind: str) -> Indices:
 
 def convergence_grid(store: SweepStore, x: str, y: str, issue: str, bins: int = 6
                      ) -> "pd.DataFrame":
-    """Share of runs reaching consensus on ``issue`` over two factors (binned if continuous)."""
+    """Share of runs reaching consensus on ``issue`` over two factors (binned if continuous).
+
+    Rows are ``y``'s values and columns ``x``'s (the index and columns are named after the
+    factors), both in numeric order: a continuous factor with more than ``bins`` distinct
+    values is cut into ``bins`` equal-width intervals, kept as ordered categories (sorting
+    their labels as text would put "(12.4, 15.5]" before "(6.1, 9.2]"). The number of runs
+    behind each cell is in ``grid.attrs["runs"]`` (a frame of the same shape)."""
     import pandas as pd
 
     df = store.results()
@@ -173,15 +212,34 @@ def convergence_grid(store: SweepStore, x: str, y: str, issue: str, bins: int = 
     if problems:
         raise InputError(problems)
 
-    def axis(col: str) -> pd.Series:
+    def axis(col: str) -> "pd.Series":
         values = df[col]
         if values.dtype.kind in "fi" or str(values.dtype) in ("Float64", "Int64"):
             v = values.astype(float)
             if v.nunique() > bins:
-                return pd.cut(v, bins=bins).astype(str)
+                cut = pd.cut(v, bins=bins)
+                cats = list(cut.cat.categories)
+                for digits in range(3, 13):   # labels precise enough to tell bins apart
+                    labels = [_interval(c, digits) for c in cats]
+                    if len(set(labels)) == len(labels):
+                        break
+                return cut.cat.rename_categories(labels)
             return v
         return values.astype(str)
 
     grid = pd.DataFrame({"x": axis(x), "y": axis(y),
                          "consensus": (df["issue_status"] == "consensus").astype(float)})
-    return grid.groupby(["y", "x"], observed=True)["consensus"].mean().unstack("x")
+    grouped = grid.groupby(["y", "x"], observed=True, sort=True)["consensus"]
+    share = grouped.mean().unstack("x")
+    runs = grouped.size().unstack("x").reindex_like(share).fillna(0).astype(int)
+    for table in (share, runs):
+        table.index.name, table.columns.name = y, x
+    share.attrs["runs"] = runs
+    return share
+
+
+def _interval(interval: "pd.Interval", digits: int = 3) -> str:
+    """An interval label with ``digits`` significant digits: ``(6.1, 9.2]``."""
+    left = "[" if interval.closed in ("left", "both") else "("
+    right = "]" if interval.closed in ("right", "both") else ")"
+    return f"{left}{interval.left:.{digits}g}, {interval.right:.{digits}g}{right}"

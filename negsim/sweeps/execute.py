@@ -5,13 +5,24 @@ Every run is independent and fully described by its task (scenario document, ove
 so the same sweep gives identical rows in-process, on a process pool or on a dask cluster. A
 run that raises (or exceeds the optional time limit) is recorded with status ``failed`` and its
 error; the others go on.
+
+The driver writes exactly ``chunk_size`` runs per part (the lowest ids it holds), and on any
+interruption (SIGINT, SIGTERM, which it turns into :class:`Terminated`, an error) first writes
+every run that has finished. On dask it watches the cluster: no worker for
+``dask_idle_warning`` seconds gives one warning (and a note when workers are back); a lost
+scheduler ends the sweep with :class:`SweepAborted`, whose one-line message says that
+rerunning resumes. Re-running into an existing store is checked field by field
+(:func:`negsim.sweeps.store.reconcile`); a Monte Carlo store may grow.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import copy
 import hashlib
 import json
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -21,7 +32,8 @@ from ..readers import Document, apply_overrides
 from ..errors import InputError, Problem
 from .design import Design
 from .params import ORIGIN, Factor, Fixed, parse_params
-from .store import RESULT_COLUMNS, SweepStore
+from .store import RESULT_COLUMNS, SweepStore, reconcile, store_metadata
+from .store import VERSION as STORE_VERSION
 
 __all__ = ["run_sweep", "run_one", "RunTimeout", "validate_design", "TRAJECTORIES"]
 
@@ -32,6 +44,19 @@ DEFAULT_CHUNK = 250
 
 class RunTimeout(Exception):
     pass
+
+
+class SweepAborted(Exception):
+    """The sweep stopped for a reason outside it (its dask scheduler went away); the finished
+    runs are in the store and the same command resumes."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``scancel``, a walltime, ``kill``), handled as SIGINT is."""
+
+
+#: Seconds a dask cluster may have no worker before the driver says so (--dask-idle-warning).
+DASK_IDLE_WARNING = 60.0
 
 
 # -- one run ----------------------------------------------------------------------------------
@@ -319,12 +344,18 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
               trajectories: str | None = None, time_limit: float | None = None,
               chunk_size: int | None = None, progress: bool = False,
               retry_failed: bool = False, command: str | None = None,
-              log: Any = None) -> SweepStore:
-    """Validate, then run every pending run of the sweep into the store at ``out``."""
+              log: Any = None, note: Any = None, dask_idle_warning: float | None = None
+              ) -> SweepStore:
+    """Validate, then run every pending run of the sweep into the store at ``out``.
+
+    ``log`` receives progress messages (--verbose), ``note`` advice the user should see (a
+    warning when None); ``dask_idle_warning`` is how long (seconds) a dask cluster may have no
+    worker before the driver says so (default :data:`DASK_IDLE_WARNING`)."""
     import pyarrow as pa
 
     from .. import __version__
-    from ..parallel import as_completed_bounded, default_workers, executor
+    from ..parallel import (as_completed_bounded, dask_workers, default_workers, executor,
+                            scheduler_lost)
     from ..scenario import validate_document
 
     problems: list[Problem] = []
@@ -335,22 +366,33 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
                                 time_limit))
     if workers is not None and workers < 1:
         problems.append(Problem("--workers", "", "must be at least 1", workers))
+    if chunk_size is not None and chunk_size < 1:
+        problems.append(Problem("--chunk-size", "", "must be at least 1", chunk_size))
+    if dask_idle_warning is not None and not dask_idle_warning > 0:
+        problems.append(Problem("--dask-idle-warning", "", "must be a positive number of "
+                                "seconds", dask_idle_warning))
     if problems:
         raise InputError(problems)
     scenario = validate_document(Document(copy.deepcopy(base.data), base.name, "yaml",
                                           problems=list(base.problems)))
+    store = SweepStore(out)
+    specs = _param_order(specs, store.manifest if store.exists() else None)
     factors, fixed = parse_params(specs, base, scenario.salience_unit)
     plan = Design(design, factors, fixed, samples, replications, seed)
     validate_design(base, factors, fixed)
+    advice = _replication_note(scenario, factors, fixed, replications)
+    if advice:
+        _tell(note, advice)
 
     import yaml
 
     scenario_yaml = yaml.safe_dump(base.data, sort_keys=False, allow_unicode=True, width=100)
-    spec = {"scenario": base.data, "params": list(specs), "design": design, "samples": samples,
-            "replications": replications, "seed": seed, "trajectories": trajectories,
-            "time_limit": time_limit}
+    # what makes the sweep what it is (not its size, which a Monte Carlo store may grow, nor
+    # the time limit, which only decides whether a run fails): see store.reconcile
+    spec = {"scenario": base.data, "params": sorted(specs), "design": design, "seed": seed,
+            "trajectories": trajectories}
     manifest = {
-        "format": "negsim-sweep", "version": 1, "negsim": __version__,
+        "format": "negsim-sweep", "version": STORE_VERSION, "negsim": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command,
         "scenario": {"file": base.name, "title": scenario.title,
                      "sha256": hashlib.sha256(scenario_yaml.encode()).hexdigest()},
@@ -360,9 +402,24 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
         "columns": [c for c, _ in RESULT_COLUMNS] + [f.name for f in factors],
         "spec_hash": spec_hash(spec),
     }
-    store = SweepStore(out)
     with store.locked():
-        store.create(manifest, scenario_yaml)
+        if store.exists():
+            old = store.manifest
+            kept = reconcile(str(store.path), old, manifest, store.scenario_data(), base.data)
+            if kept != old:
+                store.update_manifest(kept)
+            if old.get("time_limit") != time_limit:
+                _tell(log, f"time limit {_seconds(old.get('time_limit'))} -> "
+                      f"{_seconds(time_limit)} (runs still to do use the new one)", warn=False)
+            if (kept["samples"], kept["replications"]) != (old["samples"], old["replications"]):
+                _tell(note, f"growing the sweep: samples {old['samples']} -> {kept['samples']}, "
+                      f"replications {old['replications']} -> {kept['replications']} "
+                      f"({kept['runs'] - old['runs']} more runs)", warn=False)
+            plan = Design(design, factors, fixed, samples, replications, seed,
+                          blocks=[tuple(b) for b in kept["blocks"]] if kept.get("blocks")
+                          else None)
+        else:
+            store.create(manifest, scenario_yaml)
         store.tidy()
         if retry_failed:
             n = store.drop_failed()
@@ -377,6 +434,7 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
         # A part's size does not grow with the sweep, so neither does the driver's memory.
         chunk = chunk_size or DEFAULT_CHUNK
         schema, traj_schema = _arrow_schema(factors, trajectories)
+        schema_metadata = store_metadata(scenario, store.manifest, __version__)
         base_data = base.data
         common = {"base": base_data, "name": base.name, "time_limit": time_limit,
                   "trajectories": trajectories, "schema": schema, "traj_schema": traj_schema}
@@ -401,41 +459,190 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
         last_flush = time.monotonic()
         part = store.next_part()
 
-        def flush() -> None:
+        def flush(limit: int | None = None) -> None:
+            """Write the buffered runs as one part (with ``limit``: exactly that many, the
+            lowest run ids, keeping the rest buffered)."""
             nonlocal buffer, traj_buffer, buffered_runs, part, last_flush
             if not buffered_runs:
                 return
-            table = pa.concat_tables(buffer).sort_by([("run_id", "ascending"),
-                                                      ("issue", "ascending")])
+            table = pa.concat_tables(buffer)
             traj = pa.concat_tables(traj_buffer) if traj_schema is not None else None
-            store.write_part(part, table, traj)
-            if log:
-                log(f"wrote results/part-{part:06d}.parquet ({buffered_runs} runs)")
-            part += 1
-            buffer, traj_buffer, buffered_runs = [], [], 0
-            last_flush = time.monotonic()
+            n = buffered_runs
+            rest, traj_rest = [], []
+            if limit is not None and buffered_runs > limit:
+                import pyarrow.compute as pc
 
-        try:
-            with executor(n_workers, scheduler, dask_local) as pool:
-                for task, fut in as_completed_bounded(pool, _run_batch, tasks(),
-                                                      in_flight=2 * n_workers):
-                    rows, traj = fut.result()
-                    buffer.append(rows)
-                    if traj is not None:
-                        traj_buffer.append(traj)
-                    buffered_runs += len(task["runs"])
-                    if bar is not None:
-                        bar.update(len(task["runs"]))
-                    if buffered_runs >= chunk or time.monotonic() - last_flush > 60:
-                        flush()
-        except BaseException:
-            flush()  # keep every run that finished before the interruption
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-        flush()
+                # every run has at least one row (a failed run exactly one)
+                ids = pa.array(sorted(set(table["run_id"].to_pylist()))[:limit], pa.int64())
+                mine = pc.is_in(table["run_id"], value_set=ids)
+                rest, table = [table.filter(pc.invert(mine))], table.filter(mine)
+                if traj is not None:
+                    tmine = pc.is_in(traj["run_id"], value_set=ids)
+                    traj_rest, traj = [traj.filter(pc.invert(tmine))], traj.filter(tmine)
+                n = limit
+            table = table.sort_by([("run_id", "ascending"), ("issue", "ascending")])
+            table = table.replace_schema_metadata(schema_metadata)
+            store.write_part(part, table, traj)
+            # one assignment (no call in it, so no signal handler runs half-way): an interrupt
+            # before it rewrites the same part with the same runs, never a second copy
+            part, buffer, traj_buffer, buffered_runs = part + 1, rest, traj_rest, \
+                buffered_runs - n
+            last_flush = time.monotonic()
+            if log:
+                log(f"wrote results/part-{part - 1:06d}.parquet ({n} runs)")
+
+        watch = _DaskWatch(note, DASK_IDLE_WARNING if dask_idle_warning is None
+                           else dask_idle_warning)
+        with _sigterm_as_interrupt():
+            try:
+                with executor(n_workers, scheduler, dask_local) as pool:
+                    on_dask = dask_workers(pool) is not None
+                    for task, fut in as_completed_bounded(
+                            pool, _run_batch, tasks(), in_flight=2 * n_workers,
+                            poll=1.0 if on_dask else None,
+                            on_wait=(lambda: watch(pool)) if on_dask else None):
+                        try:
+                            rows, traj = fut.result()
+                        except cf.CancelledError:
+                            if on_dask and scheduler_lost(pool):
+                                raise SweepAborted("lost the connection to the dask scheduler"
+                                                   + (f" at {scheduler}" if scheduler else "")
+                                                   ) from None
+                            raise
+                        buffer.append(rows)
+                        if traj is not None:
+                            traj_buffer.append(traj)
+                        buffered_runs += len(task["runs"])
+                        if bar is not None:
+                            bar.update(len(task["runs"]))
+                        while buffered_runs >= chunk:
+                            flush(chunk)
+                        if time.monotonic() - last_flush > 60:
+                            flush()
+            except BaseException:
+                flush()  # keep every run that finished before the interruption
+                raise
+            finally:
+                if bar is not None:
+                    bar.close()
+            flush()
     return store
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within: SIGTERM raises :class:`Terminated` in the main thread, once (a second one is
+    ignored, so that writing the finished runs is not cut short)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated("SIGTERM")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+class _DaskWatch:
+    """Says when a dask cluster has had no worker for ``after`` seconds (once per spell), and
+    when workers are back."""
+
+    def __init__(self, sink: Any, after: float) -> None:
+        self.sink, self.after = sink, after
+        self.idle_since: float | None = None
+        self.warned = False
+        self._asked = -math.inf
+
+    #: seconds between two questions to the scheduler
+    EVERY = 1.0
+
+    def __call__(self, pool: Any) -> None:
+        from ..parallel import dask_workers
+
+        now = time.monotonic()
+        if now - self._asked < self.EVERY:
+            return
+        self._asked = now
+        n = dask_workers(pool)
+        if n:
+            if self.warned:
+                _tell(self.sink, f"dask: {n} worker{'s' if n != 1 else ''} connected again; "
+                      "the sweep goes on")
+            self.idle_since, self.warned = None, False
+            return
+        if self.idle_since is None:
+            self.idle_since = now
+        if not self.warned and now - self.idle_since >= self.after:
+            self.warned = True
+            _tell(self.sink, f"warning: no dask worker has been connected for {self.after:g} s; "
+                  "the runs wait for workers to join (is the cluster up? jobs still queued? "
+                  "see cluster.adapt() in docs/sweeps.md). Stop with Ctrl-C and run the same "
+                  "command again to resume.")
+
+
+def _tell(sink: Any, text: str, warn: bool = True) -> None:
+    """Give ``text`` to ``sink`` (a callable), or else as a warning if ``warn``."""
+    if sink is not None:
+        sink(text)
+    elif warn:
+        import warnings
+
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{value:g} s"
+
+
+def _param_order(specs: list[str], existing: dict[str, Any] | None) -> list[str]:
+    """The order in which the ``--param`` specs become factors: the stored order when the store
+    holds the same specs in any order (format 1 stores kept the order as typed), else sorted,
+    so that the design never depends on the order of the options."""
+    if existing is not None and sorted(existing.get("params") or []) == sorted(specs):
+        return list(existing["params"])
+    return sorted(specs)
+
+
+def _replication_note(scenario: Any, factors: list[Factor], fixed: list[Fixed],
+                      replications: int) -> str | None:
+    """Advice when every replication of a row would give the same result (a deterministic
+    rule: the seed changes nothing)."""
+    from ..rules import UnknownRule, get_rule
+
+    if replications < 2:
+        return None
+    rules = {scenario.model.rule}
+    params = dict(scenario.model.params)
+    swept: set[str] = set()
+    for x in fixed:
+        if x.path == "model.rule":
+            rules = {str(x.value)}
+        elif x.path.startswith("model.params."):
+            params[x.path.split(".", 2)[2]] = x.value
+    for f in factors:
+        if "model.rule" in f.paths:
+            rules |= {str(v) for v in f.levels}
+        swept |= {p.split(".", 2)[2] for p in f.paths if p.startswith("model.params.")}
+    for name in rules:
+        try:
+            rule = get_rule(name)
+        except UnknownRule:
+            return None
+        if rule.stochastic and (rule.is_stochastic(params) or
+                                any(n in swept for n, _ in rule.stochastic_when)):
+            return None
+    label = ", ".join(sorted(rules))
+    return (f"note: rule {label} is deterministic: the {replications} replications of each row "
+            "will give identical results (only their seeds differ); --replications 1 does the "
+            "same work once")
 
 
 def _progress(total: int, enabled: bool):

@@ -19,6 +19,9 @@ SPEC is one of:
     capability >= 0). One factor per matched field.
 ``scale:A:B`` / ``scale:A:B:N``
     one factor that multiplies every matched field by a number in [A, B].
+``scale-each:A:B`` / ``scale-each:A:B:N``
+    one multiplier in [A, B] per matched field (named by its path): relative perturbations
+    a Morris design can screen field by field ("which of the 33 I4 saliences matter?").
 
 A wildcard path with a range, levels or noise makes one factor per matched field (named by its
 full path); ``scale:`` makes a single factor for all of them.
@@ -250,12 +253,17 @@ def parse_params(specs: list[str], doc: Document, salience_unit: float
                 if nums is None or len(nums) != 1 or not nums[0] > 0 or not math.isfinite(nums[0]):
                     raise ValueError("noise needs a positive standard deviation: noise:SIGMA")
                 for p, text in zip(paths, texts):
-                    base = _get(doc.data, p)
-                    if isinstance(base, bool) or not isinstance(base, (int, float)):
-                        raise ValueError(f"noise needs a number in the file at {text} "
-                                         f"(found {base!r})")
-                    factors.append(Factor(text, "noise", [text], sigma=nums[0], base=[float(base)],
+                    base = _file_number(doc, p, text, "noise")
+                    factors.append(Factor(text, "noise", [text], sigma=nums[0], base=[base],
                                           bounds=[_bounds(doc, p, salience_unit)]))
+            elif parts[0] == "scale-each":
+                nums = _numbers(parts[1:])
+                if nums is None or len(nums) not in (2, 3) or not nums[0] < nums[1]:
+                    raise ValueError("expected scale-each:A:B or scale-each:A:B:N with A < B")
+                for p, text in zip(paths, texts):
+                    base = _file_number(doc, p, text, "scale-each")
+                    factors.append(Factor(text, "scale", [text], low=nums[0], high=nums[1],
+                                          n_levels=_levels_count(nums), base=[base]))
             elif parts[0] == "scale":
                 nums = _numbers(parts[1:])
                 if nums is None or len(nums) not in (2, 3) or not nums[0] < nums[1]:
@@ -291,6 +299,14 @@ def parse_params(specs: list[str], doc: Document, salience_unit: float
         if f.name in names:
             problems.append(Problem(ORIGIN, f.name, "this field is swept twice"))
         names.add(f.name)
+    # specs are applied in sorted order (the design must not depend on the order of the
+    # options), so a field fixed twice to different values would be a silent choice
+    first: dict[str, Any] = {}
+    for x in fixed:
+        if x.path in first and repr(first[x.path]) != repr(x.value):
+            problems.append(Problem(ORIGIN, x.path, "this field is fixed twice, to "
+                                    f"{first[x.path]!r} and {x.value!r}"))
+        first.setdefault(x.path, x.value)
     fixed_paths = {x.path for x in fixed}
     for f in factors:
         for p in f.paths:
@@ -299,6 +315,14 @@ def parse_params(specs: list[str], doc: Document, salience_unit: float
     if problems:
         raise InputError(problems)
     return factors, fixed
+
+
+def _file_number(doc: Document, path: PathT, text: str, kind: str) -> float:
+    """The number in the file at ``path`` (what noise or a multiplier perturbs)."""
+    base = _get(doc.data, path)
+    if isinstance(base, bool) or not isinstance(base, (int, float)):
+        raise ValueError(f"{kind} needs a number in the file at {text} (found {base!r})")
+    return float(base)
 
 
 def _levels_count(nums: list[float]) -> int | None:

@@ -56,9 +56,20 @@ def convergence_heatmap(grid: "pd.DataFrame", x: str, y: str, issue: str) -> "Fi
                    vmin=0, vmax=1)
     ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns], rotation=30, ha="right")
     ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
+    runs = grid.attrs.get("runs")
+    if runs is not None:
+        values = grid.to_numpy(dtype=float)
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                n = int(runs.iat[i, j])
+                if n:
+                    # dark text on the light end of viridis, light text on the dark end
+                    colour = "black" if values[i, j] > 0.6 else "white"
+                    ax.text(j, i, f"{values[i, j]:.2f}\nn={n}", ha="center", va="center",
+                            fontsize=7, color=colour)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"Share of runs reaching consensus on {issue}")
+    ax.set_title(f"Share of runs reaching consensus on {issue} (n: runs per cell)")
     fig.colorbar(im, ax=ax, label="P(consensus)")
     return fig
 
@@ -79,9 +90,16 @@ def sensitivity_bars(table: "pd.DataFrame", output: str, kind: str) -> "Figure":
         ax.barh(y, table["mu_star"], 0.6, xerr=table["mu_star_conf"], color=OKABE_ITO[0],
                 label="mu* (mean |elementary effect|)")
         ax.set_xlabel("Morris mu* (95% interval)")
-    ax.set_yticks(y, table["factor"])
+    flags = table["flag"] if "flag" in table else [""] * len(table)
+    ax.set_yticks(y, [f"{name} (!)" if flag else str(name)
+                      for name, flag in zip(table["factor"], flags)])
     ax.invert_yaxis()
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.legend(loc="lower right", frameon=False)
-    ax.set_title(f"Sensitivity of {output}")
+    # above the axes, never over the data (the last bar used to sit under a lower-right one)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False,
+              borderaxespad=0.2)
+    title = f"Sensitivity of {output}"
+    if any(flags):
+        title += "  ((!): negative or unreliable, see the table)"
+    fig.suptitle(title)
     return fig

@@ -30,7 +30,13 @@ never a ``KeyError`` or an Arrow error.
 Reading without negsim::
 
     import pandas as pd;  pd.read_parquet("DIR/results")
-    import duckdb;  duckdb.sql("select issue, avg(forecast) from 'DIR/results/*.parquet' group by 1")
+    import duckdb;  duckdb.sql("select issue, avg(forecast) from read_parquet('DIR/results/*.parquet') "
+                              "group by issue")      # factor columns: "model.params.q" (quoted)
+
+Each results part also carries Parquet schema metadata (key ``negsim``, JSON: rule, issues and
+their scales, seed, design, factors, column meanings, negsim version; :func:`store_metadata`).
+Re-running into a store checks it holds the same sweep (:func:`reconcile`): a refusal names each
+differing field, old -> new; a Monte Carlo store may grow in samples and replications.
 """
 
 from __future__ import annotations
@@ -50,10 +56,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["SweepStore", "FORMAT", "RESULT_COLUMNS"]
+__all__ = ["SweepStore", "FORMAT", "RESULT_COLUMNS", "COLUMN_DOCS", "store_metadata",
+           "read_metadata", "reconcile"]
 
 FORMAT = "negsim-sweep"
-VERSION = 1
+#: Format 2 added run-id ``blocks`` (grown Monte Carlo stores), sorted ``params`` and Parquet
+#: schema metadata; format 1 stores are read, resumed and grown alike.
+VERSION = 2
+#: Manifest fields that make a sweep what it is: a difference in any is refused, by name.
+IDENTITY = ("scenario", "params", "design", "seed", "trajectories")
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
 
 #: Manifest fields the readers of a store rely on, with their JSON types.
@@ -96,6 +107,67 @@ RESULT_COLUMNS = [
 ]
 
 
+#: What each results column means (also in the Parquet schema metadata and docs/sweeps.md).
+COLUMN_DOCS = {
+    "run_id": "run number: row x replications + replication (grown stores: see blocks)",
+    "row": "design row (one set of factor values)",
+    "replication": "replication of the row, 0-based",
+    "seed": "the run's seed (SeedSequence(seed, spawn_key=(2, run_id)))",
+    "status": "ok, or failed (error says why; issue is null)",
+    "error": "why the run failed (null if ok)",
+    "issue": "issue id",
+    "issue_status": "consensus, deadlock or unsettled at the end of the run",
+    "converged_round": "the round since which the issue has held its final status "
+                       "(consensus or deadlock); null if unsettled",
+    "forecast": "the rule's forecast at the end of the run, on the issue's scale",
+    "mean": "capability x salience weighted mean position at the end, on the issue's scale",
+    "initial_dispersion": "weighted standard deviation of positions at round 0, issue's scale",
+    "final_dispersion": "weighted standard deviation of positions at the end, issue's scale",
+    "rounds_run": "rounds the run took",
+    "detail": "how the status was reached (e.g. cycle of 2), or null",
+}
+#: The key of negsim's entry in each results part's Parquet schema metadata.
+METADATA_KEY = b"negsim"
+
+
+def store_metadata(scenario: Any, manifest: dict[str, Any], version: str) -> dict[bytes, bytes]:
+    """Parquet schema metadata for a results part: a JSON document under ``b"negsim"`` with
+    what a reader needs to interpret the rows without the side files: negsim version, the
+    command (with its --set values), rule and model settings, issue names and scales (units), salience unit, seed, design and
+    factors, and what each column means."""
+    issues = [{"id": iid, "name": spec.name, "label": spec.label,
+               "scale": {"low": spec.scale.low, "high": spec.scale.high,
+                         "unit": spec.scale.unit}}
+              for iid, spec in scenario.issues.items()]
+    model = scenario.model
+    doc = {
+        "negsim": version, "format": manifest.get("version"),
+        "scenario": manifest.get("scenario"), "command": manifest.get("command"),
+        "rule": model.rule,
+        "model": {"params": dict(model.params), "max_rounds": model.max_rounds,
+                  "stop": model.stop, "tolerance": model.tolerance,
+                  "patience": model.patience},
+        "issues": issues, "salience_unit": scenario.salience_unit,
+        "seed": manifest.get("seed"),
+        "design": {k: manifest.get(k) for k in ("design", "samples", "replications", "rows",
+                                                "runs", "blocks", "params", "fixed")},
+        "factors": [{k: f.get(k) for k in ("name", "kind", "low", "high", "sigma", "levels")
+                     if k in f} for f in manifest.get("factors", [])],
+        "columns": {**COLUMN_DOCS, **{f["name"]: f"factor ({f['kind']}): the value the run "
+                                      "used" for f in manifest.get("factors", [])}},
+    }
+    return {METADATA_KEY: json.dumps(doc, allow_nan=False, default=str).encode()}
+
+
+def read_metadata(part: str | Path) -> dict[str, Any] | None:
+    """negsim's schema metadata of a results part (None for parts written before format 2)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(part).metadata or {}
+    raw = meta.get(METADATA_KEY)
+    return json.loads(raw) if raw else None
+
+
 class SweepStore:
     """A sweep directory (see module docstring)."""
 
@@ -133,23 +205,32 @@ class SweepStore:
         return data
 
     def create(self, manifest: dict[str, Any], scenario_yaml: str) -> None:
-        """Start a new store, or check that an existing one holds the same sweep."""
+        """Start a new store (the caller has checked there is none: :func:`reconcile`)."""
         from ..files import write_atomic
 
         # encode first: a manifest that cannot be written leaves no directory behind
         text = json.dumps(manifest, indent=2, allow_nan=False)
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "results").mkdir(exist_ok=True)
-        if self.exists():
-            old = self.manifest
-            if old.get("spec_hash") != manifest["spec_hash"]:
-                raise InputError([Problem(str(self.path), "manifest.json",
-                                          "this directory holds a different sweep (other "
-                                          "scenario, parameters, design or seed); use another "
-                                          "--out to start a new one")])
-            return
-        write_atomic(self.path / "scenario.yaml", lambda p: p.write_text(scenario_yaml))
+        if not self.exists():
+            write_atomic(self.path / "scenario.yaml", lambda p: p.write_text(scenario_yaml))
         write_atomic(self.manifest_path, lambda p: p.write_text(text + "\n"))
+
+    def update_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest (a grown sweep, a new time limit or command), atomically."""
+        from ..files import write_atomic
+
+        text = json.dumps(manifest, indent=2, allow_nan=False)
+        write_atomic(self.manifest_path, lambda p: p.write_text(text + "\n"))
+
+    def scenario_data(self) -> Any:
+        """The stored base scenario as plain data (None if unreadable)."""
+        import yaml
+
+        try:
+            return yaml.safe_load((self.path / "scenario.yaml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -329,6 +410,98 @@ class SweepStore:
                 "parts": len(self.result_parts())}
 
 
+def reconcile(path: str, old: dict[str, Any], new: dict[str, Any], old_scenario: Any,
+              new_scenario: Any) -> dict[str, Any]:
+    """The manifest to keep when the sweep ``new`` is run into a store holding ``old``.
+
+    Refused (InputError, one problem per field, old -> new) unless the two describe the same
+    runs: same scenario, parameters (in any order), design, seed and trajectories. A Monte Carlo
+    store may grow in samples and replications (:func:`~negsim.sweeps.design.grow_blocks`);
+    the time limit may change (it decides only whether a run fails)."""
+    from .design import grow_blocks
+
+    problems: list[Problem] = []
+
+    def refuse(field_: str, change: str, hint: str = "use another --out to start a new one"
+               ) -> None:
+        problems.append(Problem(path, field_, f"this directory holds a different sweep "
+                                f"({change}); {hint}"))
+
+    if old["scenario"].get("sha256") != new["scenario"].get("sha256"):
+        diffs = _data_diff(old_scenario, new_scenario)
+        refuse("scenario", "the base scenario differs: " + ("; ".join(diffs) if diffs else
+                                                            "its text differs"))
+    a, b = sorted(old["params"]), sorted(new["params"])
+    if a != b:
+        gone = [p for p in a if p not in b]
+        added = [p for p in b if p not in a]
+        if len(gone) == 1 and len(added) == 1:
+            refuse("params", f"--param {gone[0]} -> {added[0]}")
+        else:
+            refuse("params", "; ".join([f"--param {p} removed" for p in gone]
+                                       + [f"--param {p} added" for p in added]))
+    for key in ("design", "seed", "trajectories"):
+        if old.get(key) != new.get(key):
+            refuse(key, f"{key} {_show(old.get(key))} -> {_show(new.get(key))}")
+    grows = False
+    for key in ("samples", "replications"):
+        o, n = old[key], new[key]
+        if o == n:
+            continue
+        if old["design"] != "montecarlo" or new["design"] != "montecarlo":
+            refuse(key, f"{key} {o} -> {n}", f"only a montecarlo sweep can grow (a "
+                   f"{new['design']} design's rows depend on its size); use another --out")
+        elif n < o:
+            refuse(key, f"{key} {o} -> {n}", "a sweep store cannot shrink; use another --out "
+                   "(or read the first rows of this one)")
+        else:
+            grows = True
+    if problems:
+        raise InputError(problems)
+    kept = dict(old)
+    kept.update(command=new.get("command"), time_limit=new.get("time_limit"),
+                negsim_last=new.get("negsim"))
+    if grows:
+        blocks = grow_blocks(old.get("blocks"), old["rows"], old["replications"], new["rows"],
+                             new["replications"])
+        kept.update(samples=new["samples"], replications=new["replications"], rows=new["rows"],
+                    runs=new["runs"], blocks=None if len(blocks) == 1 else
+                    [list(x) for x in blocks], version=VERSION)
+    return kept
+
+
+def _show(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+def _data_diff(old: Any, new: Any, prefix: str = "", limit: int = 5) -> list[str]:
+    """Up to ``limit`` differences between two plain documents, as ``path old -> new``."""
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, where: str) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in list(a) + [k for k in b if k not in a]:
+                walk(a.get(k, "(absent)") if k in a else "(absent)",
+                     b[k] if k in b else "(absent)", f"{where}.{k}" if where else str(k))
+            return
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{where}.{i}")
+            return
+        if a != b:
+            out.append(f"{where or '(document)'} {_short(a)} -> {_short(b)}")
+
+    walk(old, new, prefix)
+    return out
+
+
+def _short(value: Any) -> str:
+    text = "(absent)" if value == "(absent)" else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _manifest_problems(name: str, data: Any) -> list[Problem]:
     """What is wrong with a manifest's content (empty if nothing)."""
     if not isinstance(data, dict):
@@ -350,6 +523,10 @@ def _manifest_problems(name: str, data: Any) -> list[Problem]:
                                     value))
     if problems:
         return problems
+    if data["version"] > VERSION:
+        return [Problem(name, "version", f"written by a newer negsim (sweep format "
+                        f"{data['version']}; this negsim reads up to {VERSION}); upgrade negsim "
+                        "to resume or analyse it", data["version"])]
     if not isinstance(data["scenario"].get("title"), str):
         problems.append(Problem(name, "scenario.title", "damaged sweep manifest: must be text",
                                 data["scenario"].get("title")))
