@@ -29,7 +29,7 @@ import concurrent.futures as cf
 import contextlib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["InlineExecutor", "executor", "as_completed_bounded", "default_workers",
@@ -42,8 +42,9 @@ DASK_RECONNECT = 2.0
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 #: Modules the fork server imports before forking workers (numpy, pandas, Mesa, the rules).
-PRELOAD = ["negsim.model", "negsim.rules.eum", "negsim.rules.baselines", "negsim.sweeps.execute",
-           "pyarrow"]
+#: (Callers that run their own modules in workers add them with ``executor(preload=...)``: this
+#: ground-floor module names nothing above it.)
+PRELOAD = ["numpy", "negsim.engine", "negsim.rules.eum", "negsim.rules.baselines", "pyarrow"]
 
 
 def default_workers() -> int:
@@ -69,11 +70,13 @@ class InlineExecutor(cf.Executor):
 
 @contextlib.contextmanager
 def executor(workers: int | None = None, scheduler: str | None = None,
-             dask_local: bool = False) -> Iterator[cf.Executor]:
+             dask_local: bool = False, preload: Sequence[str] = ()) -> Iterator[cf.Executor]:
     """An executor for ``workers`` processes (1: inline), or for a dask cluster.
 
     ``scheduler`` is a dask scheduler address (``tcp://host:8786``); ``dask_local`` starts a
     ``LocalCluster`` with ``workers`` single-threaded worker processes for the duration.
+    ``preload``: modules a fork server imports once before starting workers (when workers
+    cannot be forked from this process directly).
     """
     n = default_workers() if workers is None else max(1, int(workers))
     if scheduler or dask_local:
@@ -107,7 +110,7 @@ def executor(workers: int | None = None, scheduler: str | None = None,
     if n == 1:
         yield InlineExecutor()
         return
-    ctx = _context()
+    ctx = _context(preload)
     pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
                                   initargs=(os.getpid() if ctx.get_start_method() == "fork"
                                             else None,))
@@ -225,7 +228,7 @@ def die_with_parent(parent: int | None = None) -> None:
     threading.Thread(target=watch, name="negsim-watchdog", daemon=True).start()
 
 
-def _context():
+def _context(preload: Sequence[str] = ()):
     """How to start workers. A single-threaded process forks: workers start at once with
     everything already imported, and a user's script is not re-run in them (spawn and
     forkserver re-import ``__main__``, which runs an unguarded script again). A process with
@@ -237,7 +240,7 @@ def _context():
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
+    ctx.set_forkserver_preload(PRELOAD + [m for m in preload if m not in PRELOAD])
     return ctx
 
 

@@ -56,7 +56,7 @@ def run_models(cases: Sequence[Case], models: Sequence[ModelRun], *, workers: in
     tasks = [(m, seed, chunk) for m in models for chunk in _chunks(cases, size)]
     order = {(m.label(), c.key): (i, j) for i, m in enumerate(models) for j, c in enumerate(cases)}
     rows: list[dict[str, Any]] = []
-    with executor(min(n_workers, max(1, len(tasks)))) as pool:
+    with executor(min(n_workers, max(1, len(tasks))), preload=[__name__]) as pool:
         for _, future in as_completed_bounded(pool, _run_task, tasks, 2 * n_workers):
             rows.extend(future.result())
     target_pos = {(c.key, t.issue): k for c in cases for k, t in enumerate(c.targets)}

@@ -495,7 +495,8 @@ def run_sweep(base: Document, specs: list[str], *, design: str, samples: int,
                            else dask_idle_warning)
         with _sigterm_as_interrupt():
             try:
-                with executor(n_workers, scheduler, dask_local) as pool:
+                with executor(n_workers, scheduler, dask_local,
+                              preload=[__name__]) as pool:
                     on_dask = dask_workers(pool) is not None
                     for task, fut in as_completed_bounded(
                             pool, _run_batch, tasks(), in_flight=2 * n_workers,
