@@ -9,7 +9,8 @@ and ``pip install decide-exchange-model==2025.3.1`` if missing; never negsim's).
 the same file (negsim/readers/decide.py). Both play the same number of rounds; this script
 times negsim in-process and decide in a worker process (this file run by decide's interpreter
 with ``--decide-worker``; the clock starts after decide is imported and the file read), and
-reports the speed ratio measured back to back on the same machine.
+reports the speed ratio measured back to back on the same machine, for both of negsim's
+realisation loops (numpy, and the compiled one that ``auto`` picks from 24 actors).
 
 Agreement: the per-round voting and preference outcomes and the number of realised exchanges
 are compared. decide computes in 28-digit ``Decimal``; where an earlier capped exchange has put
@@ -172,6 +173,7 @@ def main() -> None:
     import numpy as np
 
     import negsim
+    from negsim.rules import kernels
 
     py = ensure_venv()
     sizes = [(10, 10, 3), (30, 3, 2)] if args.quick else [(10, 10, 3), (30, 5, 2), (100, 1, 1)]
@@ -192,25 +194,37 @@ def main() -> None:
                     if proc.returncode != 0:
                         raise SystemExit(proc.stderr)
                     out[exact] = json.loads(proc.stdout.strip().splitlines()[-1])
-                t_neg, res = run_negsim(path, rounds)
-                t_neg = min(t_neg, *(run_negsim(path, rounds)[0] for _ in range(2)))
-                case = {"seed": seed, "negsim_s": t_neg, "decide_s": out["0"]["seconds"],
+                times = {}
+                for loop in ("numpy", "fused"):       # the two realisation loops, same results
+                    with kernels.use_backend(loop):
+                        run_negsim(path, rounds)     # a first call compiles or loads the loop
+                        times[loop] = min(run_negsim(path, rounds)[0] for _ in range(3))
+                with kernels.use_backend("fused"):
+                    _, res = run_negsim(path, rounds)
+                t_neg = times["fused"]
+                case = {"seed": seed, "negsim_s": t_neg, "negsim_numpy_s": times["numpy"],
+                        "decide_s": out["0"]["seconds"],
                         "speedup": out["0"]["seconds"] / t_neg,
+                        "speedup_numpy_loop": out["0"]["seconds"] / times["numpy"],
                         "decide_ties": out["0"]["ties"],
                         "vs_stock_decide": agreement(res, out["0"]),
                         "vs_decide_exact_at_demander": agreement(res, out["1"])}
                 row["cases"].append(case)
-                print(f"{n:4d} actors, {rounds:2d} rounds, case {seed}: negsim {t_neg:.4f} s, "
-                      f"decide {case['decide_s']:.2f} s, {case['speedup']:.0f}x; rounds "
+                print(f"{n:4d} actors, {rounds:2d} rounds, case {seed}: negsim {t_neg:.4f} s "
+                      f"(numpy loop {times['numpy']:.4f} s), decide {case['decide_s']:.2f} s, "
+                      f"{case['speedup']:.0f}x ({case['speedup_numpy_loop']:.0f}x); rounds "
                       f"agreeing with decide {case['vs_stock_decide']['rounds_agreeing']}/"
                       f"{rounds} (exact at demander: "
                       f"{case['vs_decide_exact_at_demander']['rounds_agreeing']}/{rounds})",
                       flush=True)
             sp = [c["speedup"] for c in row["cases"]]
             row["speedup_median"] = float(np.median(sp))
+            row["speedup_numpy_loop_median"] = float(np.median(
+                [c["speedup_numpy_loop"] for c in row["cases"]]))
             report["sizes"].append(row)
     for row in report["sizes"]:
-        print(f"{row['actors']:4d} actors: median speed-up {row['speedup_median']:.0f}x")
+        print(f"{row['actors']:4d} actors: median speed-up {row['speedup_median']:.0f}x "
+              f"(numpy loop: {row['speedup_numpy_loop_median']:.0f}x)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -62,6 +62,10 @@ def resolve_case(case: Scenario | str | Path | None,
 
 def _kernel(rule: str, actors: int) -> str:
     """The kernel backend a run of ``rule`` used (``numpy`` for rules with only one)."""
+    if rule == "exchange":
+        from .rules.exchange import uses_compiled_loop
+
+        return "fused" if uses_compiled_loop(actors) else "numpy"
     if rule not in ("eum", "smp"):
         return "numpy"
     from .rules import kernels

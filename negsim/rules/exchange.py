@@ -42,6 +42,10 @@ gain ``G + p z (G_max - G)`` or loses to ``G - p z G``, ``z ~ U(0, 1)``; ``G_max
 the partner's gain is 0 on the frontier of largest trades. The trade is re-solved on that
 frontier (both moves within their limits and caps). Built from the concept, not from decide's
 code; the draws are made once per candidate per round. Realisation order stays by G.
+
+The realisation loop below is the reference. With numba, :func:`uses_compiled_loop` sends it
+to the compiled loop of :mod:`._exchange_fused`, which gives identical results (ties are still
+drawn here, with the round's generator, in the same order).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from ..stats import weighted_mean
 from . import register
 from .base import BargainingState, MoveKind, Param, RoundOutcome, Rule
 
-__all__ = ["RULE", "step", "narrative", "EPS", "MIN_MOVE", "MIN_GAIN"]
+__all__ = ["RULE", "step", "narrative", "uses_compiled_loop", "EPS", "MIN_MOVE", "MIN_GAIN"]
 
 EPS = 1e-9        #: equal positions, outcomes and (tied) gains, on the internal 0-100 scale
 MIN_MOVE = 1e-10  #: decide: a move must be larger than this (internal scale)
@@ -265,6 +269,88 @@ def _rex(P, Q, sAp, sAq, sBp, sBq, G, draws, p):
     return dp, dq, sAq * dq - sAp * dp, sBp * dp - sBq * dq
 
 
+#: Rounds with fewer candidates run the numpy loop even on the fused backend (compiling or
+#: loading the loop costs more than it saves on a handful of exchanges).
+FUSED_MIN_CANDIDATES = 64
+#: With the ``auto`` kernel setting, scenarios of this many actors or more run the compiled
+#: loop (experiments/bench_exchange.py: at 30 actors a numpy round costs about 50 ms, so the
+#: 0.35 s of loading numba is repaid within a run).
+AUTO_MIN_ACTORS = 24
+
+
+def uses_compiled_loop(n: int) -> bool:
+    """Whether a round of ``n`` actors runs the compiled loop (see :mod:`.kernels`; ``auto``
+    also takes it from :data:`AUTO_MIN_ACTORS` actors)."""
+    from . import kernels
+
+    if kernels.setting() == "auto":
+        return kernels.backend(n) == "fused" or (n >= AUTO_MIN_ACTORS
+                                                 and kernels.numba_available())
+    return kernels.setting() == "fused"
+
+
+def _exchange_record(rnd: "_Round", k: int, order: int, x: np.ndarray) -> dict[str, Any]:
+    """The log record of candidate ``k``, realised as exchange number ``order``."""
+    cand = rnd.c
+    a, b, p, q = int(cand.a[k]), int(cand.b[k]), int(cand.p[k]), int(cand.q[k])
+    yA = cand.start["A"][k] + cand.move["A"][k]
+    yB = cand.start["B"][k] + cand.move["B"][k]
+    return {"kind": "exchange", "order": order, "gain": float(cand.gain[k]),
+            "gain_i": float(cand.gainA[k]), "gain_j": float(cand.gainB[k]),
+            "i": a, "p": p, "x_i": float(x[p, a]), "from_i": float(cand.start["A"][k]),
+            "y_i": float(yA), "j": b, "q": q, "x_j": float(x[q, b]),
+            "from_j": float(cand.start["B"][k]), "y_j": float(yB),
+            "capped": bool(cand.capA[k] or cand.capB[k]),
+            "capped_i": bool(cand.capA[k]), "capped_j": bool(cand.capB[k])}
+
+
+def _realise_fused(rnd: "_Round", live: np.ndarray, partner: np.ndarray, gain_sum: np.ndarray,
+                   x: np.ndarray, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """The greedy realisation loop in one compiled call (:mod:`._exchange_fused`), returning
+    to Python only to draw among exactly tied candidates, with the generator and in the order
+    of the numpy loop. Updates ``rnd``'s voting positions, ``partner`` and ``gain_sum``."""
+    from . import _exchange_fused as fx
+
+    c, params = rnd.c, rnd.params
+    K = c.size
+    move = np.stack([c.move["A"], c.move["B"]])
+    start = np.stack([c.start["A"], c.start["B"]])
+    old_sum = np.stack([c.old_sum["A"], c.old_sum["B"]])
+    old_min = np.stack([c.old_min["A"], c.old_min["B"]])
+    old_max = np.stack([c.old_max["A"], c.old_max["B"]])
+    cap = {"off": fx.CAP_OFF, "strict": fx.CAP_STRICT}.get(params["outcome_cap"], fx.CAP_DECIDE)
+    rex_p = float(params["p"]) if params["variant"] == "rex" and c.draws is not None else 0.0
+    draws = c.draws if rex_p > 0 else np.zeros((0, 3))
+    rec_k = np.full(K, -1, dtype=np.int64)
+    rec_start, rec_move = np.zeros((2, K)), np.zeros((2, K))
+    ties: dict[int, dict[str, Any]] = {}
+    order, chosen = 0, -1
+    i64 = (lambda v: np.ascontiguousarray(v, dtype=np.int64))
+    ints = [i64(v) for v in (c.a, c.b, c.p, c.q)]
+    keys = [i64(v) for v in (c.supA, c.supB, c.demA, c.demB)]
+    while True:
+        order, best = fx.realise(
+            chosen, live, order, *ints, c.wA, c.wB, c.Dp, c.Dq, c.xA, c.xB, c.tA, c.tB,
+            c.sAp, c.sAq, c.sBp, c.sBq, c.rate, c.usable, *keys, x, rnd.w, rnd.D, rnd.vote,
+            rnd.first, rnd.U, rnd.O, old_sum, old_min, old_max, move, start, c.gain, c.gainA,
+            c.gainB, c.capA, c.capB, c.valid, draws, partner, gain_sum, rec_k, rec_start,
+            rec_move, cap, rex_p, EPS, MIN_MOVE, MIN_GAIN)
+        if best < 0:                         # no live candidate is left
+            break
+        tied = np.flatnonzero(live & (best - c.gain <= EPS))
+        chosen = int(tied[rng.integers(tied.size)])
+        ties[order + 1] = {"kind": "tie", "order": order + 1, "gain": float(best),
+                           "tied": int(tied.size)}
+    c.move["A"], c.move["B"] = move[0], move[1]
+    c.start["A"], c.start["B"] = start[0], start[1]
+    records: list[dict[str, Any]] = []
+    for o in range(order):
+        if o + 1 in ties:
+            records.append(ties[o + 1])
+        records.append(_exchange_record(rnd, int(rec_k[o]), o + 1, x))
+    return records
+
+
 def _play_round(x: np.ndarray, s: np.ndarray, c: np.ndarray, act: np.ndarray,
                 params: Mapping[str, Any], rng: np.random.Generator):
     """One round on the internal scale: (vote, pref outcome, vote outcome, next, log records,
@@ -280,6 +366,9 @@ def _play_round(x: np.ndarray, s: np.ndarray, c: np.ndarray, act: np.ndarray,
     partner = np.full((m, n), -1, dtype=np.int32)
     gain_sum = np.zeros((m, n))
     order = 0
+    if cand.size >= FUSED_MIN_CANDIDATES and uses_compiled_loop(n):
+        records = _realise_fused(rnd, live, partner, gain_sum, x, rng)
+        live[:] = False                      # the compiled loop has realised every exchange
     neg = np.full(cand.size, -np.inf)
     while live.any():
         g = np.where(live, cand.gain, neg)
@@ -296,13 +385,7 @@ def _play_round(x: np.ndarray, s: np.ndarray, c: np.ndarray, act: np.ndarray,
         a, b, p, q = int(cand.a[k]), int(cand.b[k]), int(cand.p[k]), int(cand.q[k])
         yA = cand.start["A"][k] + cand.move["A"][k]
         yB = cand.start["B"][k] + cand.move["B"][k]
-        records.append({"kind": "exchange", "order": order, "gain": float(cand.gain[k]),
-                        "gain_i": float(cand.gainA[k]), "gain_j": float(cand.gainB[k]),
-                        "i": a, "p": p, "x_i": float(x[p, a]), "from_i": float(cand.start["A"][k]),
-                        "y_i": float(yA), "j": b, "q": q, "x_j": float(x[q, b]),
-                        "from_j": float(cand.start["B"][k]), "y_j": float(yB),
-                        "capped": bool(cand.capA[k] or cand.capB[k]),
-                        "capped_i": bool(cand.capA[k]), "capped_j": bool(cand.capB[k])})
+        records.append(_exchange_record(rnd, k, order, x))
         rnd.vote[p, a], rnd.vote[q, b] = yA, yB
         partner[p, a], partner[q, b] = b, a
         gain_sum[p, a] += cand.gainA[k]
