@@ -86,8 +86,12 @@ def executor(workers: int | None = None, scheduler: str | None = None,
         if scheduler:
             client = Client(scheduler)
         else:
+            import logging
+
+            # the cluster's own processes log only what is critical: the driver reports lost
+            # workers and interruptions itself, in one line
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
             client = Client(cluster)
         if isinstance(getattr(client, "_timeout", None), (int, float)):
             client._timeout = DASK_RECONNECT     # the reconnection budget (module docstring)
@@ -184,6 +188,10 @@ def _filter_dask_logs() -> list[Any]:
     handlers = list(logging.getLogger("distributed").handlers) + list(logging.root.handlers)
     for h in handlers:
         h.addFilter(_DASK_LOG_FILTER)
+    # asyncio reports a comm task that died with its connection ("Task exception was never
+    # retrieved", with a traceback) through logging's last-resort handler, which no filter
+    # reaches: during a sweep, that is distributed's business and the driver's report covers it
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     return handlers
 
 
