@@ -71,3 +71,27 @@ def test_every_documented_command_runs(doc, tmp_path, monkeypatch, capsys):
         code = main(capped(shlex.split(line)[1:]))
         err = capsys.readouterr().err
         assert code == 0, f"{doc.name}: `{line}` exited {code}: {err[-800:]}"
+
+
+PY_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+PY_DOCS = [ROOT / "README.md", ROOT / "docs" / "smp.md", ROOT / "docs" / "backtest.md"]
+
+
+def _capped_source(code: str) -> str:
+    """A block's code with ``samples=N`` capped at :data:`MAX_SAMPLES` (the size, not the
+    call, is the reader's)."""
+    return re.sub(r"samples=(\d+)", lambda m: f"samples={min(int(m.group(1)), MAX_SAMPLES)}",
+                  code)
+
+
+@pytest.mark.parametrize("doc", PY_DOCS, ids=lambda d: d.name)
+def test_every_python_block_runs(doc, tmp_path, monkeypatch):
+    """The Python examples of the README and of docs/smp.md and docs/backtest.md run as
+    written, block after block, in one namespace per document."""
+    blocks = PY_BLOCK.findall(doc.read_text(encoding="utf-8"))
+    assert blocks
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__doc_example__"}
+    for code in blocks:
+        exec(compile(_capped_source(code), f"{doc.name}:python", "exec"), namespace)
