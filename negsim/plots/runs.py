@@ -728,7 +728,8 @@ def _swarm_and_name(result: "RunResult", styles: Styles, dpi: float, ax: "Axes",
     span = ax.get_xlim()[1] - ax.get_xlim()[0]
     # A crowded panel whose names cannot all be placed apart tries more candidate places per
     # name, then names near neighbours together (a wider grouping tolerance) in smaller type.
-    tries = ((1, 40, 8.5), (1, 150, 8.5), (2, 150, 8.0), (3, 150, 7.5), (5, 150, 7.5))
+    tries = ((1, 40, 8.5), (2, 40, 8.0), (1, 150, 8.5), (2, 150, 8.0), (3, 150, 7.5),
+             (5, 150, 7.5))
     for widen, keep, size in tries:
         labels = []
         for g in name_groups(result, [int(slots[j]) for j in single], at[single], styles,
