@@ -28,7 +28,7 @@ _LAZY = {
     "InputError": ("negsim.errors", "InputError"),
     "run": ("negsim.api", "run"),
     "get_rule": ("negsim.rules", "get_rule"),
-    "compare": ("negsim.compare", "compare"),
+    "compare": ("negsim.comparison", "compare"),
     "sweep": ("negsim.sweeps", "sweep"),
     "experiment": ("negsim.sweeps", "experiment"),
     "SweepStore": ("negsim.sweeps.store", "SweepStore"),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -101,15 +102,19 @@ def executor(workers: int | None = None, scheduler: str | None = None,
         try:
             yield pool
         finally:
-            if scheduler_lost(pool):
+            # An interrupted sweep (SIGINT, SIGTERM) or a lost scheduler tears the cluster
+            # down mid-conversation: its comms report closing, with tracebacks. The driver has
+            # said what happened in one line, so the teardown stays silent; the filters come
+            # off only once the client and the cluster are closed.
+            if scheduler_lost(pool) or sys.exc_info()[0] is not None:
                 quiet_dask()
-            for h in handlers:
-                h.removeFilter(_DASK_LOG_FILTER)
             with contextlib.suppress(Exception):
                 client.close(timeout=DASK_RECONNECT)
             if cluster is not None:
                 with contextlib.suppress(Exception):
                     cluster.close()
+            for h in handlers:
+                h.removeFilter(_DASK_LOG_FILTER)
         return
     if n == 1:
         yield InlineExecutor()

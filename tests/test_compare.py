@@ -9,7 +9,7 @@ import pytest
 
 import negsim
 from negsim.cli import main
-from negsim.compare import compare
+from negsim.comparison import compare
 from negsim.errors import InputError
 from negsim.result import RunResult
 

@@ -157,10 +157,19 @@ def test_near_ties_show_the_digits_that_decided_them():
     assert "+0.250, E(" not in text
 
 
-def test_negsim_whatif_stays_the_function_after_the_command_is_imported():
-    """The API function lives in negsim.counterfactual: a submodule named negsim.whatif would
-    replace the package attribute negsim.whatif with itself once anything imported it."""
+def test_no_api_function_is_shadowed_by_a_submodule_of_its_name():
+    """negsim.whatif and negsim.compare are functions. A submodule of the same name would
+    replace the package attribute with itself once anything imported it, as negsim/whatif.py
+    and negsim/compare.py once did, so no submodule may bear an API function's name."""
     import importlib
+    import pkgutil
 
-    importlib.import_module("negsim.commands.whatif")
+    for name in ("negsim.commands.whatif", "negsim.commands.compare",
+                 "negsim.counterfactual", "negsim.comparison"):
+        importlib.import_module(name)
     assert callable(negsim.whatif) and negsim.whatif.__module__ == "negsim.counterfactual"
+    assert callable(negsim.compare) and negsim.compare.__module__ == "negsim.comparison"
+    modules = {m.name for m in pkgutil.iter_modules(negsim.__path__)}
+    functions = {n for n in negsim.__all__ if callable(getattr(negsim, n))
+                 and not isinstance(getattr(negsim, n), type)}
+    assert not modules & functions, modules & functions

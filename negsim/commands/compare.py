@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..compare import compare
+    from ..comparison import compare
     from ..errors import InputError, Problem
     from ..rules import get_rule, rule_names
     from .common import command_line, load_from_args, print_json, rule_params
