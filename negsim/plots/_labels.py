@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.text import Text
 
-__all__ = ["PointLabel", "place_labels", "LEADER"]
+__all__ = ["PointLabel", "place_labels", "labels_collide", "remove_labels", "LEADER"]
 
 LEADER = "#7A7A7A"
 #: Directions tried round a marker, in order of preference (Imhof: right, left, above right,
@@ -385,3 +385,24 @@ def place_labels(ax: "Axes", points: np.ndarray, radii: np.ndarray,
                             gid=f"leader:{labels[j].gid}", solid_capstyle="butt")
             line.set_in_layout(False)
     return texts
+
+
+def labels_collide(texts: Sequence["Text"]) -> bool:
+    """Whether any two placed labels overlap by more than half a pixel each way (the placement
+    gives a label with no valid place the least overlapping one)."""
+    if len(texts) < 2:
+        return False
+    renderer = texts[0].figure.canvas.get_renderer()
+    boxes = np.array([_window(None, t, renderer) for t in texts])
+    hit = _overlap(boxes, boxes, pad=-0.5) > 0
+    np.fill_diagonal(hit, False)
+    return bool(hit.any())
+
+
+def remove_labels(ax: "Axes", labels: Sequence[PointLabel]) -> None:
+    """Take placed ``labels`` (their texts and leader lines) off ``ax`` again."""
+    gids = {lab.gid for lab in labels}
+    for artist in list(ax.texts) + list(ax.get_lines()):
+        gid = artist.get_gid() or ""
+        if gid in gids or gid.removeprefix("leader:") in gids:
+            artist.remove()

@@ -30,7 +30,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import InputError, Problem
-from ._labels import PointLabel, place_labels
+from ._labels import PointLabel, labels_collide, place_labels, remove_labels
 from ._style import (BAND, DEFAULT_DPI, FORECAST, MEAN, STATUS_COLOURS, STATUS_ORDER, Styles,
                      actor_styles, finish_layout, forecast_words, grid_shape, house_style,
                      issue_ticks, name_groups, new_figure, plain, size_scale, status_text,
@@ -740,25 +740,6 @@ def _swarm_and_name(result: "RunResult", styles: Styles, dpi: float, ax: "Axes",
                                      fontsize=size))
         texts = place_labels(ax, np.array(points).reshape(-1, 2), np.array(rad).reshape(-1, 2),
                              labels, soft_x=list(lines), direct_gap=6.0, keep=keep)
-        if widen == tries[-1][0] or not _labels_collide(texts, renderer):
+        if (widen, keep, size) == tries[-1] or not labels_collide(texts):
             break
-        gids = {lab.gid for lab in labels}
-        for artist in list(ax.texts) + list(ax.get_lines()):
-            gid = artist.get_gid() or ""
-            if gid in gids or gid.removeprefix("leader:") in gids:
-                artist.remove()
-
-
-def _labels_collide(texts: list, renderer) -> bool:
-    """Whether any two placed names overlap (by more than half a pixel each way)."""
-    from matplotlib.text import Text
-
-    boxes = np.array([[b.x0, b.y0, b.x1, b.y1] for b in
-                      (Text.get_window_extent(t, renderer) for t in texts)]).reshape(-1, 4)
-    w = np.minimum(boxes[:, None, 2], boxes[None, :, 2]) - np.maximum(boxes[:, None, 0],
-                                                                       boxes[None, :, 0])
-    h = np.minimum(boxes[:, None, 3], boxes[None, :, 3]) - np.maximum(boxes[:, None, 1],
-                                                                       boxes[None, :, 1])
-    hit = (w > 0.5) & (h > 0.5)
-    np.fill_diagonal(hit, False)
-    return bool(hit.any())
+        remove_labels(ax, labels)

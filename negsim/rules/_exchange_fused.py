@@ -153,8 +153,7 @@ def compute(j, a, b, p, q, wA, wB, Dp, Dq, xA, xB, tA, tB, sAp, sAq, sBp, sBq, r
 def realise(chosen, live, order, a, b, p, q, wA, wB, Dp, Dq, xA, xB, tA, tB, sAp, sAq, sBp,
             sBq, rate, usable, supA, supB, demA, demB, x, w, D, vote, first, U, O, old_sum,
             old_min, old_max, move, start, gain, gainA, gainB, capA, capB, valid, draws,
-            partner, gain_sum, rec_k, rec_start, rec_move, cap, rex_p, eps, min_move,
-            min_gain):
+            partner, gain_sum, rec_k, cap, rex_p, eps, min_move, min_gain):
     """Run the greedy loop from ``order`` exchanges done. ``chosen`` >= 0: realise that
     candidate first (Python's pick among a tie). Returns (order, -1) when no live candidate is
     left, or (order, best) when the best gain is tied: the caller draws among the live
@@ -182,11 +181,7 @@ def realise(chosen, live, order, a, b, p, q, wA, wB, Dp, Dq, xA, xB, tA, tB, sAp
                 return order, best
         # realise candidate k
         live[k] = False
-        rec_k[order] = k
-        rec_start[0, order] = start[0, k]
-        rec_start[1, order] = start[1, k]
-        rec_move[0, order] = move[0, k]
-        rec_move[1, order] = move[1, k]
+        rec_k[order] = k      # k is never recomputed again: its arrays keep what was realised
         order += 1
         ia, ib, ip, iq = a[k], b[k], p[k], q[k]
         yA = start[0, k] + move[0, k]

@@ -322,7 +322,6 @@ def _realise_fused(rnd: "_Round", live: np.ndarray, partner: np.ndarray, gain_su
     rex_p = float(params["p"]) if params["variant"] == "rex" and c.draws is not None else 0.0
     draws = c.draws if rex_p > 0 else np.zeros((0, 3))
     rec_k = np.full(K, -1, dtype=np.int64)
-    rec_start, rec_move = np.zeros((2, K)), np.zeros((2, K))
     ties: dict[int, dict[str, Any]] = {}
     order, chosen = 0, -1
     i64 = (lambda v: np.ascontiguousarray(v, dtype=np.int64))
@@ -333,8 +332,8 @@ def _realise_fused(rnd: "_Round", live: np.ndarray, partner: np.ndarray, gain_su
             chosen, live, order, *ints, c.wA, c.wB, c.Dp, c.Dq, c.xA, c.xB, c.tA, c.tB,
             c.sAp, c.sAq, c.sBp, c.sBq, c.rate, c.usable, *keys, x, rnd.w, rnd.D, rnd.vote,
             rnd.first, rnd.U, rnd.O, old_sum, old_min, old_max, move, start, c.gain, c.gainA,
-            c.gainB, c.capA, c.capB, c.valid, draws, partner, gain_sum, rec_k, rec_start,
-            rec_move, cap, rex_p, EPS, MIN_MOVE, MIN_GAIN)
+            c.gainB, c.capA, c.capB, c.valid, draws, partner, gain_sum, rec_k, cap, rex_p, EPS,
+            MIN_MOVE, MIN_GAIN)
         if best < 0:                         # no live candidate is left
             break
         tied = np.flatnonzero(live & (best - c.gain <= EPS))
