@@ -29,14 +29,31 @@ sys.path.insert(0, str(ROOT / "experiments"))
 RULES = ("eum", "smp", "compromise", "exchange")
 
 
-def median_time(fn, repeats: int) -> float:
+def median_time(fn, repeats: int, budget: float = 1.0) -> float:
+    """Median wall time of ``fn`` over at least ``repeats`` calls and about ``budget`` s."""
     fn()
-    times = []
-    for _ in range(repeats):
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < repeats or time.perf_counter() - start < budget:
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def paired_times(a, b, budget: float = 2.0) -> tuple[float, float]:
+    """Median times of ``a`` and ``b`` called alternately (so that drift in the machine's speed
+    falls on both alike), over about ``budget`` s together."""
+    a(), b()
+    ta: list[float] = []
+    tb: list[float] = []
+    start = time.perf_counter()
+    while len(ta) < 3 or time.perf_counter() - start < budget:
+        for fn, out in ((a, ta), (b, tb)):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def main() -> None:
@@ -68,11 +85,11 @@ def main() -> None:
     for rule in RULES:
         one_shot = negsim.get_rule(rule).one_shot
         kw = {} if one_shot else {"max_rounds": 30, "stop": "never"}
-        t_flat = median_time(lambda: run(flat, rule, False, **kw), 3)
-        t_two = median_time(lambda: run(flagship, rule, False, **kw), 3)
+        t_flat, t_two = paired_times(lambda: run(flat, rule, False, **kw),
+                                     lambda: run(flagship, rule, False, **kw))
         rounds = 1 if one_shot else 30
-        w_flat = median_time(lambda: negsim.run(flat, rule=rule), 3)
-        w_two = median_time(lambda: negsim.run(flagship, rule=rule), 3)
+        w_flat, w_two = paired_times(lambda: negsim.run(flat, rule=rule),
+                                     lambda: negsim.run(flagship, rule=rule))
         r_flat, r_two = negsim.run(flat, rule=rule), negsim.run(flagship, rule=rule)
         report["rules"][rule] = {
             "per_round_flat_ms": t_flat / rounds * 1e3, "per_round_two_level_ms":

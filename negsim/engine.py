@@ -191,6 +191,7 @@ class Negotiation:
                                    self.high, self.max_rounds + 1)
             self.history.plenary = self.levels.records
 
+        self._last_zones: tuple[tuple[np.ndarray, ...], Any] | None = None
         self._memo = (self.rule.init(self._state(0), self.params) if self.rule.init else {})
         self._record(None, None)
         # Exact repeats of a state, for reusing recorded outcomes (see Rule.markov) and for
@@ -351,7 +352,6 @@ class Negotiation:
         extra: list[dict[str, Any]] = []
         forecast = None
         if self.uses_institutions:
-            from .institutions import judge
             from .stats import issue_stats
 
             if bargain is None:
@@ -365,8 +365,7 @@ class Negotiation:
             # everyone onto its forecast, so they judge it by where they started
             pref = start if (self.rule.one_shot and start is not None) else self.positions
             t = h.rounds + 1
-            judged = judge(self.institutions, pref, self.active, self.capability,
-                           self.salience, bargain)
+            judged = self._judge(pref, bargain)
             h.agreement[t], h.zone[t], h.bargain[t] = judged.codes, judged.zone, bargain
             forecast = judged.decided
             previous = h.agreement[t - 1] if t > 0 else None
@@ -377,6 +376,22 @@ class Negotiation:
         if self.levels is not None and plenary is not None:
             h.max_move[h.rounds] = plenary.max_move
             self.levels.store(h.rounds, plenary, self.salience, self.capability, self.active)
+
+    def _judge(self, pref: np.ndarray, bargain: np.ndarray) -> Any:
+        """:func:`~negsim.institutions.judge` of this round. The zones depend only on the
+        positions actors judge by, who takes part and the capabilities, so they are reused
+        while those stay the same (a one-shot rule's round 1 judges by its opening again)."""
+        from .institutions import judge, zones_at
+
+        key = (pref, self.active, self.capability)
+        last = self._last_zones
+        if last is not None and all(np.array_equal(a, b) for a, b in zip(key, last[0])):
+            at = last[1]
+        else:
+            at = zones_at(self.institutions, pref, self.active, self.capability)
+            self._last_zones = (tuple(np.array(a, copy=True) for a in key), at)
+        return judge(self.institutions, pref, self.active, self.capability, self.salience,
+                     bargain, at=at)
 
     def step(self) -> None:
         """One bargaining round: events, the rule's simultaneous moves, records, convergence."""

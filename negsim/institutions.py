@@ -58,7 +58,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
 __all__ = ["RULES", "Body", "Decision", "Package", "Institutions", "IssueAgreement",
-           "Agreement", "aggregate", "analyse", "package_can_pass", "POSSIBLE", "NONE",
+           "Agreement", "aggregate", "analyse", "analyse_issue", "analyse_issues",
+           "package_can_pass", "POSSIBLE", "NONE",
            "BLOCKED_BY_LINKAGE", "NO_STATUS_QUO", "AGREED", "NO_AGREEMENT"]
 
 RULES = ("unanimity", "consensus", "qmv", "majority")
@@ -443,6 +444,144 @@ def analyse_issue(inst: Institutions, k: int, positions: np.ndarray, active: np.
                           blocs=blocs)
 
 
+
+def _fast_layout(inst: Institutions) -> dict[str, Any]:
+    """The issues :func:`analyse_issues` works out as arrays, and their party membership:
+    issues decided by unanimity/consensus whose bloc parties decide so too (compiled once per
+    :class:`Institutions`)."""
+    cached = inst.__dict__.get("_fast")
+    if cached is not None:
+        return cached
+    m, n = len(inst.issue_ids), len(inst.actor_ids)
+    unan = ("unanimity", "consensus")
+    fast = np.array([d.body.rule in unan and all(kind == "actor" or inst.blocs[idx].body.rule
+                                                 in unan for kind, idx in d.parties)
+                     for d in inst.decisions], dtype=bool)
+    P = max([len(d.parties) for d in inst.decisions] + [1])
+    member = np.zeros((m, P, n), dtype=bool)       # party p of issue k stands for slot i
+    is_bloc = np.zeros((m, P), dtype=bool)
+    exists = np.zeros((m, P), dtype=bool)
+    for k, d in enumerate(inst.decisions):
+        for p, (kind, idx) in enumerate(d.parties):
+            exists[k, p] = True
+            if kind == "actor":
+                member[k, p, idx] = True
+            else:
+                is_bloc[k, p] = True
+                member[k, p, inst.blocs[idx].members] = True
+    out = {"fast": fast, "member": member, "is_bloc": is_bloc, "exists": exists}
+    inst.__dict__["_fast"] = out
+    return out
+
+
+def _unanimous_reaches(inst: Institutions, lay: dict[str, Any], vec: np.ndarray,
+                       positions: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The reaches of the unanimity issues ``vec`` (see :func:`_fast_layout`), as arrays: raw
+    and tolerance-zeroed member reaches (v, n), active members (v, P, n), parties taking part
+    and their reaches (v, P), and the issue reaches (v,) with their pieces."""
+    q = inst.status_quo[vec]
+    tol = TOL * (inst.high[vec] - inst.low[vec])
+    T = tol[:, None]
+    R = 2.0 * (positions[vec] - q[:, None])                         # (v, n) raw reaches
+    Z = np.where(np.abs(R) <= T, 0.0, R)                            # within tol: at the sq
+    E = lay["member"][vec] & active[vec][:, None, :]                # (v, P, n) active members
+    V = lay["exists"][vec] & E.any(axis=2)                          # parties taking part
+    Zb = Z[:, None, :]
+    up = np.where(E, Zb > 0, True).all(axis=2)
+    down = np.where(E, Zb < 0, True).all(axis=2)
+    lo = np.where(E, Zb, np.inf).min(axis=2)
+    hi = np.where(E, Zb, -np.inf).max(axis=2)
+    party = np.where(V & up, lo, np.where(V & down, hi, 0.0))       # (v, P) party reaches
+    Pz = np.where(np.abs(party) <= T, 0.0, party)
+    some = V.any(axis=1)
+    all_up = np.where(V, Pz > 0, True).all(axis=1) & some
+    all_down = np.where(V, Pz < 0, True).all(axis=1) & some
+    best = np.where(V, np.abs(Pz), np.inf).min(axis=1)
+    value = np.where(all_up, best, np.where(all_down, -best, 0.0))
+    return R, Z, E, V, party, Pz, all_up, all_down, best, value, tol
+
+
+def analyse_issues(inst: Institutions, positions: np.ndarray, active: np.ndarray,
+                   capability: np.ndarray, issues: Sequence[int] | None = None,
+                   reaches: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
+                   ) -> dict[int, IssueAgreement]:
+    """:func:`analyse_issue` of several issues (default: all) at once.
+
+    Issues decided by unanimity/consensus of actors and unanimity/consensus blocs (NATO and
+    Russia on the flagship) are worked out together as arrays over issues x parties x actors;
+    the others issue by issue. The result is exactly :func:`analyse_issue`'s (tested).
+    ``reaches``: the unanimity issues' reaches at these positions, already worked out
+    (``(issues, parts)`` from :func:`_issue_reaches`)."""
+    m = len(inst.issue_ids)
+    ks = np.arange(m) if issues is None else np.asarray(list(issues), dtype=int)
+    lay = _fast_layout(inst)
+    sq = inst.status_quo
+    out: dict[int, IssueAgreement] = {}
+    on = lay["fast"][ks] & np.isfinite(sq[ks])
+    vec = ks[on]
+    for k in ks[~on].tolist():
+        out[k] = analyse_issue(inst, k, positions, active, capability)
+    if vec.size == 0:
+        return out
+    low, high = inst.low[vec], inst.high[vec]
+    q = sq[vec]
+    if reaches is not None and np.isin(vec, reaches[0]).all():
+        rows = np.searchsorted(reaches[0], vec)
+        parts = tuple(a[rows] for a in reaches[1])
+    else:
+        parts = _unanimous_reaches(inst, lay, vec, positions, active)
+    R, Z, E, V, party, Pz, all_up, all_down, best, value, tol = parts
+    T = tol[:, None]
+    Zb = Z[:, None, :]
+    mag = np.abs(Pz)
+    # decisive: the parties at the smallest reach, and within each the members at its edge
+    dparty = V & (mag <= best[:, None] + T) & (all_up | all_down)[:, None]
+    dslot = (dparty[:, :, None] & E & (np.abs(Zb) <= mag[:, :, None] + T[:, :, None])).any(1)
+    # blocking, per direction: members of parties whose reach points no way that way, who do
+    # not want that way themselves; wanting: members (counted per party) who do
+    rows = {}
+    for direction, label in ((1, "toward_high"), (-1, "toward_low")):
+        bparty = V & (Pz * direction <= 0) & ~(all_up | all_down)[:, None]
+        rows[label] = ((bparty[:, :, None] & E & (R * direction <= T)[:, None, :]).any(1),
+                       (E & (R * direction > T)[:, None, :]).sum(axis=(1, 2)))
+    ids = inst.actor_ids
+
+    def names(mask: np.ndarray) -> list[list[str]]:
+        rows_, cols = np.nonzero(mask)
+        got: list[list[str]] = [[] for _ in range(mask.shape[0])]
+        for r, c in zip(rows_.tolist(), cols.tolist()):
+            got[r].append(ids[c])
+        return got
+
+    decisive_names = names(dslot)
+    blocking_names = {label: names(rows[label][0]) for label in rows}
+    wanting_n = {label: rows[label][1].tolist() for label in rows}
+    party_l, value_l, q_l, low_l, high_l, tol_l = (party.tolist(), value.tolist(), q.tolist(),
+                                                   low.tolist(), high.tolist(), tol.tolist())
+    vb = (V & lay["is_bloc"][vec]).tolist()
+    for j, k in enumerate(vec.tolist()):
+        qk, lk, hk, tk = q_l[j], low_l[j], high_l[j], tol_l[j]
+        parties = inst.decisions[k].parties
+        blocs = {inst.blocs[parties[p][1]].id: _interval(qk, party_l[j][p], lk, hk, tk)
+                 for p, b in enumerate(vb[j]) if b}
+        iid = inst.issue_ids[k]
+        zone = _interval(qk, value_l[j], lk, hk, tk)
+        if zone is not None:
+            out[k] = IssueAgreement(iid, qk, zone, POSSIBLE, decisive=decisive_names[j],
+                                    blocs=blocs)
+            continue
+        blocking = {label: blocking_names[label][j] for label in ("toward_high", "toward_low")}
+        if value_l[j] != 0.0:
+            out[k] = IssueAgreement(iid, qk, None, NONE, blocked_by=[], blocking=blocking,
+                                    blocs=blocs)
+            continue
+        wanting = {label: wanting_n[label][j] for label in rows}
+        ranked = sorted(blocking, key=lambda d: (-wanting[d], len(blocking[d]), d))
+        blocked_by = next((blocking[d] for d in ranked if blocking[d]), [])
+        out[k] = IssueAgreement(iid, qk, None, NONE, blocked_by=blocked_by, blocking=blocking,
+                                blocs=blocs)
+    return out
+
 # ------------------------------------------------------------------------------------------
 # packages
 
@@ -557,8 +696,8 @@ def package_can_pass(inst: Institutions, pkg: Package, positions: np.ndarray,
 def analyse(inst: Institutions, positions: np.ndarray, active: np.ndarray,
             capability: np.ndarray, salience: np.ndarray) -> Agreement:
     """The static agreement analysis of every issue and package (``negsim agree``)."""
-    issues = [analyse_issue(inst, k, positions, active, capability)
-              for k in range(len(inst.issue_ids))]
+    by_k = analyse_issues(inst, positions, active, capability)
+    issues = [by_k[k] for k in range(len(inst.issue_ids))]
     packages = []
     for n, pkg in enumerate(inst.packages):
         check = package_can_pass(inst, pkg, positions, salience, active, capability)
@@ -618,14 +757,29 @@ def bloc_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
 def issue_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
                   capability: np.ndarray, blocs: np.ndarray | None = None) -> np.ndarray:
     """(m,): the reach of every issue's decision (the zone is ``q`` to ``q + reach``)."""
-    if blocs is None:
-        blocs = bloc_reaches(inst, positions, active, capability)
+    return _issue_reaches(inst, positions, active, capability, blocs)[0]
+
+
+def _issue_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
+                   capability: np.ndarray, blocs: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, tuple[np.ndarray, tuple[np.ndarray, ...]] | None]:
+    """:func:`issue_reaches`, and the array pieces of its unanimity issues (for
+    :func:`analyse_issues`; None when there are none)."""
     m = len(inst.issue_ids)
     out = np.zeros(m)
     sq = inst.status_quo
-    for k in range(m):
-        if not np.isfinite(sq[k]):
-            continue
+    lay = _fast_layout(inst)
+    on = lay["fast"] & np.isfinite(sq)
+    vec = np.flatnonzero(on)
+    pieces = None
+    if vec.size:
+        parts = _unanimous_reaches(inst, lay, vec, positions, active)
+        out[vec] = parts[9]
+        pieces = (vec, parts)
+    rest = np.flatnonzero(~on & np.isfinite(sq))
+    if rest.size and blocs is None:
+        blocs = bloc_reaches(inst, positions, active, capability)
+    for k in rest.tolist():
         dec = inst.decisions[k]
         if dec.body.rule not in ("unanimity", "consensus"):
             out[k] = issue_reach(inst, k, positions, active, capability)[0].value
@@ -642,7 +796,7 @@ def issue_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray,
             tol = TOL * (inst.high[k] - inst.low[k])
             v = np.where(np.abs(v) <= tol, 0.0, v)
             out[k] = v.min() if (v > 0).all() else v.max() if (v < 0).all() else 0.0
-    return out
+    return out, pieces
 
 
 def zones(inst: Institutions, reach: np.ndarray) -> np.ndarray:
@@ -678,9 +832,13 @@ class Judgement:
         from .records import AGREEMENT_LABELS
 
         out = []
-        for k, code in enumerate(self.codes.tolist()):
-            if previous is not None and int(previous[k]) == code:
-                continue
+        codes = self.codes.tolist()
+        changed = [k for k, code in enumerate(codes)
+                   if previous is None or int(previous[k]) != code]
+        if hasattr(self.details, "prepare"):
+            self.details.prepare(changed)
+        for k in changed:
+            code = codes[k]
             a = self.details[k]
             rec = {"kind": "agreement", "issue": issue_ids[k], "status": AGREEMENT_LABELS[code],
                    "zone": None if a.zone is None else [a.zone[0], a.zone[1]],
@@ -692,16 +850,37 @@ class Judgement:
         return out
 
 
+@dataclass(frozen=True)
+class Zones:
+    """The zones of every issue at one state, with what explains them (:func:`zones_at`)."""
+
+    zone: np.ndarray        #: (m, 2), NaN rows where none
+    details: Any            #: issue index -> IssueAgreement (worked out on first use)
+
+
+def zones_at(inst: Institutions, positions: np.ndarray, active: np.ndarray,
+             capability: np.ndarray) -> Zones:
+    """The zone of every issue at ``positions`` (vectorised reaches); who decides or blocks
+    each is worked out only when asked (``details[k]``)."""
+    reach, pieces = _issue_reaches(inst, positions, active, capability)
+    return Zones(zones(inst, reach),
+                 _LazyDetails(inst, positions.copy(), active.copy(), capability.copy(),
+                              len(inst.issue_ids), pieces))
+
+
 def judge(inst: Institutions, positions: np.ndarray, active: np.ndarray,
-          capability: np.ndarray, salience: np.ndarray, bargain: np.ndarray) -> Judgement:
+          capability: np.ndarray, salience: np.ndarray, bargain: np.ndarray,
+          at: Zones | None = None) -> Judgement:
     """Judge the bargained outcome ``bargain`` (m,) of a round against the zones at
     ``positions``: an issue is agreed when its outcome lies in its (closed) zone and differs
     from the status quo, and no package withholds it (module docstring). The zones come from
     the vectorised reaches; who decides or blocks each issue is worked out only when the log
-    asks (:meth:`Judgement.log`)."""
-    m = len(inst.issue_ids)
+    asks (:meth:`Judgement.log`). ``at``: :func:`zones_at` of these positions, participation
+    and capabilities, when the caller has it already."""
     sq = inst.status_quo
-    zone = zones(inst, issue_reaches(inst, positions, active, capability))
+    if at is None:
+        at = zones_at(inst, positions, active, capability)
+    zone = at.zone
     tol = TOL * (inst.high - inst.low) * 1e3
     has_sq = np.isfinite(sq)
     has_zone = np.isfinite(zone[:, 0])
@@ -728,22 +907,27 @@ def judge(inst: Institutions, positions: np.ndarray, active: np.ndarray,
                 if codes[k] == 1:
                     codes[k], decided[k] = 4, sq[k]
                     blocked[int(k)] = why
-    details = _LazyDetails(inst, positions.copy(), active.copy(), capability.copy(), m)
-    return Judgement(codes, zone, decided, details, blocked)
+    return Judgement(codes, zone, decided, at.details, blocked)
 
 
 class _LazyDetails:
     """The full :class:`IssueAgreement` of an issue, worked out on first use."""
 
-    def __init__(self, inst, positions, active, capability, m) -> None:
+    def __init__(self, inst, positions, active, capability, m, reaches=None) -> None:
         self.args = (inst, positions, active, capability)
+        self.reaches = reaches
         self.done: dict[int, IssueAgreement] = {}
         self.m = m
 
+    def prepare(self, ks: Sequence[int]) -> None:
+        """Work out the issues ``ks`` together (:func:`analyse_issues`)."""
+        todo = [k for k in ks if k not in self.done]
+        if todo:
+            self.done.update(analyse_issues(*self.args, issues=todo, reaches=self.reaches))
+
     def __getitem__(self, k: int) -> IssueAgreement:
         if k not in self.done:
-            inst, positions, active, capability = self.args
-            self.done[k] = analyse_issue(inst, k, positions, active, capability)
+            self.prepare([k])
         return self.done[k]
 
     def __len__(self) -> int:

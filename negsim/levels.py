@@ -52,6 +52,10 @@ class PlenaryRound:
     stats: tuple[np.ndarray, np.ndarray, np.ndarray]
     forecast: np.ndarray        #: (m,) the plenary's outcome (the rule's forecast)
     max_move: np.ndarray
+    #: the plenary's saliences, capabilities and participation in the round
+    salience: np.ndarray | None = None
+    capability: np.ndarray | None = None
+    active: np.ndarray | None = None
 
 
 class TwoLevel:
@@ -71,6 +75,14 @@ class TwoLevel:
                                dtype=int)
         self.B = len(self.blocs)
         self._members = [set(int(i) for i in b.members) for b in self.blocs]
+        # per bloc: the issues whose decision names it as a party, and on each issue the
+        # members named as parties themselves (fixed for the run; see acceptance)
+        n_of = {b.id: n for n, b in enumerate(inst.blocs)}
+        self._consent = [(np.array([("bloc", n_of[b.id]) in d.parties for d in inst.decisions],
+                                   dtype=bool),
+                          [[int(i) for kind, i in d.parties if kind == "actor"
+                            and int(i) in self._members[nb]] for d in inst.decisions])
+                         for nb, b in enumerate(self.blocs)]
         ids = [b.id for b in self.blocs] + [inst.actor_ids[i] for i in self.others]
         is_bloc = np.array([True] * self.B + [False] * self.others.size)
         slots = np.concatenate([np.full(self.B, -1), self.others]).astype(int)
@@ -81,6 +93,9 @@ class TwoLevel:
         lo, hi = self.acceptance(positions, active, capability)
         self.bloc_pos = np.clip(self._opening(positions, salience, capability, active), lo, hi)
         pos, sal, cap, act = self.plenary_arrays(positions, salience, capability, active)
+        # the opening as given, and its plenary (opening_stats reads it back)
+        self._opening_state = (tuple(a.copy() for a in (positions, salience, capability,
+                                                          active)), (pos, sal, cap, act))
         self.memo_plenary = self._init(pos, sal, cap, act)
         self._store(0, pos, sal, cap, act, pos, np.where(act, MoveKind.HELD, MoveKind.INACTIVE),
                     np.full(act.shape, -1), np.zeros(act.shape, dtype=bool))
@@ -114,6 +129,16 @@ class TwoLevel:
         is not but some members' own consent is (the US on a US-Russia issue), what all of
         those members accept; else (or without a status quo) the span of its members'
         positions."""
+        last = self.__dict__.get("_accepted")
+        if last is not None and all(np.array_equal(a, b) for a, b in
+                                    zip((positions, active, capability), last[0])):
+            return last[1][0].copy(), last[1][1].copy()
+        lo, hi = self._acceptance(positions, active, capability)
+        self._accepted = (tuple(a.copy() for a in (positions, active, capability)),
+                          (lo.copy(), hi.copy()))
+        return lo, hi
+
+    def _acceptance(self, positions, active, capability):
         from .institutions import bloc_reaches
 
         m = positions.shape[0]
@@ -125,21 +150,15 @@ class TwoLevel:
         for b, bloc in enumerate(self.blocs):
             M = bloc.members
             a = active[:, M]
-            xs = np.where(a, positions[:, M], np.nan)
-            span_lo = np.where(a.any(axis=1), np.nanmin(np.where(a, xs, np.inf), axis=1),
-                               self.low)
-            span_hi = np.where(a.any(axis=1), np.nanmax(np.where(a, xs, -np.inf), axis=1),
-                               self.high)
+            xs = positions[:, M]
+            here = a.any(axis=1)
+            span_lo = np.where(here, np.where(a, xs, np.inf).min(axis=1), self.low)
+            span_hi = np.where(here, np.where(a, xs, -np.inf).max(axis=1), self.high)
             r = reach[n_of[bloc.id]].copy()
-            use_span = ~np.isfinite(sq) | ~a.any(axis=1)
-            for k in range(m):
-                if use_span[k]:
-                    continue
-                parties = self.inst.decisions[k].parties
-                if ("bloc", n_of[bloc.id]) in parties:
-                    continue
-                own = [int(i) for kind, i in parties if kind == "actor" and active[k, i]
-                       and i in self._members[b]]
+            use_span = ~np.isfinite(sq) | ~here
+            party, own_parties = self._consent[b]
+            for k in np.flatnonzero(~use_span & ~party).tolist():
+                own = [i for i in own_parties[k] if active[k, i]]
                 if not own:
                     use_span[k] = True
                     continue
@@ -260,7 +279,7 @@ class TwoLevel:
                                  pair_info=pairs, log=log, issue_info=out.issue_info,
                                  finished=out.finished)
         return actor_out, PlenaryRound(moved, start, pl_kind, pl_partner, clamped, stats,
-                                       forecast, max_move)
+                                       forecast, max_move, sal, cap, act)
 
     def _plenary_pairs(self, pairs: dict[str, np.ndarray], plenary: dict[str, np.ndarray],
                        active: np.ndarray) -> None:
@@ -286,12 +305,21 @@ class TwoLevel:
             arr[:, slot[:, None], slot[None, :]] = np.where(mask, vals, sub)
 
     def store(self, t: int, pr: PlenaryRound, salience, capability, active) -> None:
-        _, sal, cap, act = self.plenary_arrays(np.zeros_like(salience), salience, capability,
-                                               active)
+        if pr.salience is not None:
+            sal, cap, act = pr.salience, pr.capability, pr.active
+        else:
+            _, sal, cap, act = self.plenary_arrays(np.zeros_like(salience), salience,
+                                                   capability, active)
         self._store(t, pr.positions, sal, cap, act, pr.start, pr.kind, pr.partner, pr.clamped)
 
     def opening_stats(self, positions, salience, capability, active):
-        pos, sal, cap, act = self.plenary_arrays(positions, salience, capability, active)
+        """The plenary's issue statistics and forecast at the opening (round 0)."""
+        given, plenary = self._opening_state
+        if all(np.array_equal(a, b) for a, b in zip((positions, salience, capability, active),
+                                                     given)):
+            pos, sal, cap, act = plenary
+        else:
+            pos, sal, cap, act = self.plenary_arrays(positions, salience, capability, active)
         stats = issue_stats(pos, cap * sal, act)
         return stats, (stats[1] if self.rule.forecast == "mean" else stats[0])
 

@@ -399,3 +399,97 @@ def test_vectorised_zones_equal_the_issue_by_issue_analysis(xs, ys, rule, sq_x, 
             assert np.isnan(j.zone[k]).all()
         else:
             assert tuple(j.zone[k]) == pytest.approx(z)
+
+
+@st.composite
+def _institutions(draw):
+    """Random scenarios over 3 issues and 7 actors: actors absent from some issues, status
+    quos at the scale's ends or missing, positions at the status quo, a bloc deciding by
+    consensus or qmv, and per-issue decisions by unanimity (actors, the bloc, or both, even
+    overlapping) or qmv."""
+    names = [f"a{i}" for i in range(7)]
+    issues = ["x", "y", "z"]
+    grid = st.sampled_from([0.0, 10.0, 25.0, 50.0, 50.0, 75.0, 90.0, 100.0])
+    sqs = {iid: draw(st.one_of(st.none(), grid, grid, grid)) for iid in issues}
+    actors = {}
+    for n in names:
+        per = {}
+        for iid in issues:
+            if n not in ("a5", "a6") and draw(st.integers(0, 5)) == 0:
+                continue                                  # absent from this issue
+            pos = sqs[iid] if (sqs[iid] is not None and draw(st.booleans())
+                               and draw(st.booleans())) else draw(grid)
+            per[iid] = {"position": pos, "salience": 0.5}
+        if not per:
+            per["x"] = {"position": 50.0, "salience": 0.5}
+        actors[n] = {"capability": float(draw(st.integers(1, 9))), "issues": per}
+    members = draw(st.lists(st.sampled_from(names[:5]), min_size=1, max_size=5, unique=True))
+    bloc_rule = draw(st.sampled_from(["consensus", "unanimity", "qmv"]))
+    bloc = {"rule": bloc_rule, "members": members}
+    if bloc_rule == "qmv":
+        bloc.update(threshold=0.6, weights={n: i + 1 for i, n in enumerate(members)})
+    doc_issues = {}
+    for iid in issues:
+        spec = {"name": iid, "status_quo": sqs[iid]}
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            spec["decision"] = {"rule": "unanimity", "parties": ["W", "a5", "a6"]}
+        elif kind == 1:
+            spec["decision"] = {"rule": "consensus", "parties": ["W", members[0], "a6"]}
+        elif kind == 2:
+            spec["decision"] = {"rule": "unanimity",
+                                "parties": draw(st.lists(st.sampled_from(names), min_size=1,
+                                                         max_size=4, unique=True))}
+        else:
+            spec["decision"] = {"rule": "qmv", "parties": ["W", "a5", "a6"],
+                                "threshold": 0.7}
+        doc_issues[iid] = spec
+    return negsim.scenario_from_dict({"metadata": {"title": "t"}, "issues": doc_issues,
+                                      "actors": actors, "blocs": {"W": bloc}})
+
+
+@given(_institutions())
+def test_the_array_analysis_equals_the_issue_by_issue_one(sc):
+    """analyse_issues (arrays over issues x parties x actors, the per-round log's path) gives
+    exactly analyse_issue's zone, verdict, blockers, decisive actors and bloc sets; and the
+    zones judge reuses from zones_at are the same as fresh ones."""
+    from negsim.institutions import (Institutions, analyse_issue, analyse_issues, judge,
+                                     zones_at)
+
+    a = sc.arrays()
+    inst = Institutions.from_scenario(sc, a.actor_ids)
+    fast = analyse_issues(inst, a.positions, a.active, a.capability)
+    for k in range(len(inst.issue_ids)):
+        assert fast[k] == analyse_issue(inst, k, a.positions, a.active, a.capability), k
+    at = zones_at(inst, a.positions, a.active, a.capability)
+    bargain = np.array([50.0, 50.0, 50.0])
+    j1 = judge(inst, a.positions, a.active, a.capability, a.salience, bargain, at=at)
+    j2 = judge(inst, a.positions, a.active, a.capability, a.salience, bargain)
+    np.testing.assert_array_equal(j1.codes, j2.codes)
+    np.testing.assert_array_equal(j1.zone, j2.zone)
+    assert j1.log(None, inst.issue_ids) == j2.log(None, inst.issue_ids)
+
+
+@pytest.mark.parametrize("rule", ["compromise", "eum", "exchange"])
+def test_reused_zones_and_acceptance_sets_change_no_record(flagship, rule, monkeypatch):
+    """A run reuses the zones, bloc acceptance sets and opening plenary of an unchanged state
+    (a one-shot rule's round 1 judges its opening again); with every reuse refused the records
+    are the same."""
+    import negsim.engine
+    import negsim.levels
+
+    def records():
+        r = negsim.run(flagship, rule=rule, rounds=6)
+        return r.agreement, r.zone, r.bargain, r.positions, r.forecast_series, r.log, \
+            r.plenary.positions
+
+    reused = records()
+    never = type("NeverEqual", (), {"array_equal": staticmethod(lambda a, b: False),
+                                    "__getattr__": lambda self, name: getattr(np, name)})()
+    monkeypatch.setattr(negsim.engine, "np", never)
+    monkeypatch.setattr(negsim.levels, "np", never)
+    fresh = records()
+    for a, b in zip(reused[:5], fresh[:5]):
+        np.testing.assert_array_equal(a, b)
+    assert reused[5] == fresh[5]
+    np.testing.assert_array_equal(reused[6], fresh[6])
