@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._reuse import SameArrays
 from .convergence import IssueStatus, StatusTracker
 from .errors import InputError, Problem
 from .records import RunHistory
@@ -191,7 +192,7 @@ class Negotiation:
                                    self.high, self.max_rounds + 1)
             self.history.plenary = self.levels.records
 
-        self._last_zones: tuple[tuple[np.ndarray, ...], Any] | None = None
+        self._zones = SameArrays()      # the zones of the last state judged (see _judge)
         self._memo = (self.rule.init(self._state(0), self.params) if self.rule.init else {})
         self._record(None, None)
         # Exact repeats of a state, for reusing recorded outcomes (see Rule.markov) and for
@@ -383,13 +384,9 @@ class Negotiation:
         while those stay the same (a one-shot rule's round 1 judges by its opening again)."""
         from .institutions import judge, zones_at
 
-        key = (pref, self.active, self.capability)
-        last = self._last_zones
-        if last is not None and all(np.array_equal(a, b) for a, b in zip(key, last[0])):
-            at = last[1]
-        else:
-            at = zones_at(self.institutions, pref, self.active, self.capability)
-            self._last_zones = (tuple(np.array(a, copy=True) for a in key), at)
+        at = self._zones.get((pref, self.active, self.capability),
+                             lambda: zones_at(self.institutions, pref, self.active,
+                                              self.capability))
         return judge(self.institutions, pref, self.active, self.capability, self.salience,
                      bargain, at=at)
 

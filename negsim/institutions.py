@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -194,6 +195,12 @@ class Institutions:
         return cls(actor_ids, issue_ids, sq, low, high, blocs, decisions, packages, declared)
 
     # -- helpers -----------------------------------------------------------------------------
+    @cached_property
+    def fast_layout(self) -> dict[str, Any]:
+        """Which issues the array analysis covers, and who each of their parties stands for
+        (:func:`_fast_layout`)."""
+        return _fast_layout(self)
+
     def bloc_of(self) -> dict[int, int]:
         """Actor slot -> index of the bloc it belongs to."""
         return {int(i): n for n, b in enumerate(self.blocs) for i in b.members}
@@ -448,10 +455,7 @@ def analyse_issue(inst: Institutions, k: int, positions: np.ndarray, active: np.
 def _fast_layout(inst: Institutions) -> dict[str, Any]:
     """The issues :func:`analyse_issues` works out as arrays, and their party membership:
     issues decided by unanimity/consensus whose bloc parties decide so too (compiled once per
-    :class:`Institutions`)."""
-    cached = inst.__dict__.get("_fast")
-    if cached is not None:
-        return cached
+    :class:`Institutions`: :attr:`Institutions.fast_layout`)."""
     m, n = len(inst.issue_ids), len(inst.actor_ids)
     unan = ("unanimity", "consensus")
     fast = np.array([d.body.rule in unan and all(kind == "actor" or inst.blocs[idx].body.rule
@@ -469,16 +473,14 @@ def _fast_layout(inst: Institutions) -> dict[str, Any]:
             else:
                 is_bloc[k, p] = True
                 member[k, p, inst.blocs[idx].members] = True
-    out = {"fast": fast, "member": member, "is_bloc": is_bloc, "exists": exists}
-    inst.__dict__["_fast"] = out
-    return out
+    return {"fast": fast, "member": member, "is_bloc": is_bloc, "exists": exists}
 
 
 def _unanimous_reaches(inst: Institutions, lay: dict[str, Any], vec: np.ndarray,
                        positions: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The reaches of the unanimity issues ``vec`` (see :func:`_fast_layout`), as arrays: raw
-    and tolerance-zeroed member reaches (v, n), active members (v, P, n), parties taking part
-    and their reaches (v, P), and the issue reaches (v,) with their pieces."""
+    """The reaches of the unanimity issues ``vec`` (see :attr:`Institutions.fast_layout`), as
+    arrays: raw and tolerance-zeroed member reaches (v, n), active members (v, P, n), parties
+    taking part and their reaches (v, P), and the issue reaches (v,) with their pieces."""
     q = inst.status_quo[vec]
     tol = TOL * (inst.high[vec] - inst.low[vec])
     T = tol[:, None]
@@ -514,7 +516,7 @@ def analyse_issues(inst: Institutions, positions: np.ndarray, active: np.ndarray
     (``(issues, parts)`` from :func:`_issue_reaches`)."""
     m = len(inst.issue_ids)
     ks = np.arange(m) if issues is None else np.asarray(list(issues), dtype=int)
-    lay = _fast_layout(inst)
+    lay = inst.fast_layout
     sq = inst.status_quo
     out: dict[int, IssueAgreement] = {}
     on = lay["fast"][ks] & np.isfinite(sq[ks])
@@ -768,7 +770,7 @@ def _issue_reaches(inst: Institutions, positions: np.ndarray, active: np.ndarray
     m = len(inst.issue_ids)
     out = np.zeros(m)
     sq = inst.status_quo
-    lay = _fast_layout(inst)
+    lay = inst.fast_layout
     on = lay["fast"] & np.isfinite(sq)
     vec = np.flatnonzero(on)
     pieces = None
@@ -835,8 +837,7 @@ class Judgement:
         codes = self.codes.tolist()
         changed = [k for k, code in enumerate(codes)
                    if previous is None or int(previous[k]) != code]
-        if hasattr(self.details, "prepare"):
-            self.details.prepare(changed)
+        self.details.prepare(changed)
         for k in changed:
             code = codes[k]
             a = self.details[k]

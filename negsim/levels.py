@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ._reuse import SameArrays
 from .institutions import Institutions, bloc_reach
 from .records import PlenaryRecords
 from .rules.base import BargainingState, MoveKind, RoundOutcome, Rule
@@ -53,9 +54,9 @@ class PlenaryRound:
     forecast: np.ndarray        #: (m,) the plenary's outcome (the rule's forecast)
     max_move: np.ndarray
     #: the plenary's saliences, capabilities and participation in the round
-    salience: np.ndarray | None = None
-    capability: np.ndarray | None = None
-    active: np.ndarray | None = None
+    salience: np.ndarray
+    capability: np.ndarray
+    active: np.ndarray
 
 
 class TwoLevel:
@@ -87,15 +88,16 @@ class TwoLevel:
         is_bloc = np.array([True] * self.B + [False] * self.others.size)
         slots = np.concatenate([np.full(self.B, -1), self.others]).astype(int)
         self.records = PlenaryRecords.empty(ids, is_bloc, slots, m, capacity)
+        # the last acceptance sets, and the opening's plenary (opening_stats reads it back)
+        self._accepted, self._opening_plenary = SameArrays(), SameArrays()
         self.memo_caucus = [self._init(positions[:, b.members], salience[:, b.members],
                                        capability[:, b.members], active[:, b.members])
                             for b in self.blocs]
         lo, hi = self.acceptance(positions, active, capability)
         self.bloc_pos = np.clip(self._opening(positions, salience, capability, active), lo, hi)
-        pos, sal, cap, act = self.plenary_arrays(positions, salience, capability, active)
-        # the opening as given, and its plenary (opening_stats reads it back)
-        self._opening_state = (tuple(a.copy() for a in (positions, salience, capability,
-                                                          active)), (pos, sal, cap, act))
+        pos, sal, cap, act = self._opening_plenary.get(
+            (positions, salience, capability, active),
+            lambda: self.plenary_arrays(positions, salience, capability, active))
         self.memo_plenary = self._init(pos, sal, cap, act)
         self._store(0, pos, sal, cap, act, pos, np.where(act, MoveKind.HELD, MoveKind.INACTIVE),
                     np.full(act.shape, -1), np.zeros(act.shape, dtype=bool))
@@ -129,14 +131,8 @@ class TwoLevel:
         is not but some members' own consent is (the US on a US-Russia issue), what all of
         those members accept; else (or without a status quo) the span of its members'
         positions."""
-        last = self.__dict__.get("_accepted")
-        if last is not None and all(np.array_equal(a, b) for a, b in
-                                    zip((positions, active, capability), last[0])):
-            return last[1][0].copy(), last[1][1].copy()
-        lo, hi = self._acceptance(positions, active, capability)
-        self._accepted = (tuple(a.copy() for a in (positions, active, capability)),
-                          (lo.copy(), hi.copy()))
-        return lo, hi
+        return self._accepted.get((positions, active, capability),
+                                  lambda: self._acceptance(positions, active, capability))
 
     def _acceptance(self, positions, active, capability):
         from .institutions import bloc_reaches
@@ -305,21 +301,14 @@ class TwoLevel:
             arr[:, slot[:, None], slot[None, :]] = np.where(mask, vals, sub)
 
     def store(self, t: int, pr: PlenaryRound, salience, capability, active) -> None:
-        if pr.salience is not None:
-            sal, cap, act = pr.salience, pr.capability, pr.active
-        else:
-            _, sal, cap, act = self.plenary_arrays(np.zeros_like(salience), salience,
-                                                   capability, active)
-        self._store(t, pr.positions, sal, cap, act, pr.start, pr.kind, pr.partner, pr.clamped)
+        self._store(t, pr.positions, pr.salience, pr.capability, pr.active, pr.start, pr.kind,
+                    pr.partner, pr.clamped)
 
     def opening_stats(self, positions, salience, capability, active):
         """The plenary's issue statistics and forecast at the opening (round 0)."""
-        given, plenary = self._opening_state
-        if all(np.array_equal(a, b) for a, b in zip((positions, salience, capability, active),
-                                                     given)):
-            pos, sal, cap, act = plenary
-        else:
-            pos, sal, cap, act = self.plenary_arrays(positions, salience, capability, active)
+        pos, sal, cap, act = self._opening_plenary.get(
+            (positions, salience, capability, active),
+            lambda: self.plenary_arrays(positions, salience, capability, active))
         stats = issue_stats(pos, cap * sal, act)
         return stats, (stats[1] if self.rule.forecast == "mean" else stats[0])
 

@@ -475,8 +475,7 @@ def test_reused_zones_and_acceptance_sets_change_no_record(flagship, rule, monke
     """A run reuses the zones, bloc acceptance sets and opening plenary of an unchanged state
     (a one-shot rule's round 1 judges its opening again); with every reuse refused the records
     are the same."""
-    import negsim.engine
-    import negsim.levels
+    import negsim._reuse
 
     def records():
         r = negsim.run(flagship, rule=rule, rounds=6)
@@ -486,8 +485,7 @@ def test_reused_zones_and_acceptance_sets_change_no_record(flagship, rule, monke
     reused = records()
     never = type("NeverEqual", (), {"array_equal": staticmethod(lambda a, b: False),
                                     "__getattr__": lambda self, name: getattr(np, name)})()
-    monkeypatch.setattr(negsim.engine, "np", never)
-    monkeypatch.setattr(negsim.levels, "np", never)
+    monkeypatch.setattr(negsim._reuse, "np", never)
     fresh = records()
     for a, b in zip(reused[:5], fresh[:5]):
         np.testing.assert_array_equal(a, b)
