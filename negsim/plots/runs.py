@@ -461,18 +461,42 @@ def plot_convergence(result: "RunResult", issue_id: str | None = None, *,
 
 
 # -- small multiples ---------------------------------------------------------------------------
+def multiples_grid(result: "RunResult", highlight: Sequence[str] | str | None, dpi: float
+                   ) -> tuple[list[str], Styles, "Figure", np.ndarray]:
+    """A figure of one panel per issue of ``result``, ordered by status (inside
+    :func:`house_style`): the issue order, the actor styles, the figure and its axes (flat;
+    cells beyond the issues are left for :func:`finish_multiples`)."""
+    order = issue_order(result)
+    nrows, ncols = grid_shape(len(order))
+    styles = actor_styles(result, highlight)
+    fig = new_figure(dpi=dpi)
+    return order, styles, fig, fig.subplots(nrows, ncols, squeeze=False).ravel()
+
+
+def finish_multiples(fig: "Figure", axes: np.ndarray, m: int, handles: list, caption: str,
+                     legend_cols: int) -> None:
+    """Label the lowest panel of each column "round", put the legend and caption in the first
+    empty cell (else below the grid, in ``legend_cols`` columns), hide the other empty cells
+    and lay the figure out."""
+    ncols = grid_shape(m)[1]
+    for j, ax in enumerate(axes[:m]):
+        if j + ncols >= m and not ax.get_xlabel():  # nothing drawn below this panel
+            ax.set_xlabel("round")
+    spare = axes[m] if m < len(axes) else None
+    for ax in axes[m + 1:]:
+        ax.set_visible(False)
+    legend_with_caption(fig, handles, 1 if spare is not None else legend_cols, caption, spare)
+    finish_layout(fig)
+
+
 def plot_small_multiples(result: "RunResult", *, highlight: Sequence[str] | str | None = None,
                          dpi: float = DEFAULT_DPI) -> "Figure":
     """All issues of the run on one figure, ordered by status (consensus, then deadlock, then
     unsettled), each panel titled with its status; the legend takes an empty cell of the grid
     when there is one."""
-    order = issue_order(result)
-    m = len(order)
-    nrows, ncols = grid_shape(m)
     with house_style():
-        styles = actor_styles(result, highlight)
-        fig = new_figure(dpi=dpi)
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        order, styles, fig, axes = multiples_grid(result, highlight, dpi)
+        m = len(order)
         any_settled: set[str] = set()
         any_events = False
         for ax, iid in zip(axes, order):
@@ -491,9 +515,6 @@ def plot_small_multiples(result: "RunResult", *, highlight: Sequence[str] | str 
                         gid="status").set_in_layout(False)   # the title's pad holds it
             ax.set_gid(f"issue:{iid}")
             ax.tick_params(labelsize=9)
-        for j, ax in enumerate(axes[:m]):
-            if j + ncols >= m and not ax.get_xlabel():  # nothing drawn below this panel
-                ax.set_xlabel("round")
         counts = {s: sum(st.status == s for st in result.statuses) for s in STATUS_ORDER}
         fig.suptitle(plain(result.scenario.title) + ": issues ordered by status ("
                      + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")", fontsize=13,
@@ -504,12 +525,7 @@ def plot_small_multiples(result: "RunResult", *, highlight: Sequence[str] | str 
             _summary_handles(result, None, any_events)
         handles += [Line2D([], [], color=STATUS_COLOURS[s], lw=1.6, label=f"{s} reached")
                     for s in ("consensus", "deadlock") if s in any_settled]
-        spare = axes[m] if m < len(axes) else None
-        for ax in axes[m + 1:]:
-            ax.set_visible(False)
-        legend_with_caption(fig, handles, 1 if spare is not None else 5,
-                             wrap(run_caption(result), 48), spare)
-        finish_layout(fig)
+        finish_multiples(fig, axes, m, handles, wrap(run_caption(result), 48), 5)
     return fig
 
 

@@ -31,12 +31,12 @@ from ..errors import InputError, Problem
 from ._labels import PointLabel, place_labels
 from .batch import plot_whatif_dirs  # noqa: F401 - the what-if charts of two run directories
 from ._style import (BAND, BASELINE, DEFAULT_DPI, FORECAST, GREY, MEAN, STATUS_COLOURS,
-                     actor_styles, finish_layout, forecast_words, grid_shape, house_style,
+                     actor_styles, finish_layout, forecast_words, house_style,
                      new_figure, plain, size_scale, status_text, verdict_text, wrap)
 from .runs import (STRIP_AREAS, run_caption, darker, draw_convergence, group_handles,
                    label_ends, legend_with_caption, participants, place_event_labels,
-                   strip_point, spread_ends, strip_axes, swarm, check_issue, issue_order,
-                   issue_title, shown_until)
+                   strip_point, spread_ends, strip_axes, swarm, check_issue, issue_title,
+                   shown_until, multiples_grid, finish_multiples)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -170,13 +170,9 @@ def plot_whatif_multiples(baseline: "RunResult", whatif: "RunResult", *,
     """Every issue by round, the baseline in grey under the what-if, ordered by the what-if's
     status; each panel says how its status and forecast changed."""
     check_pair(baseline, whatif)
-    order = issue_order(whatif)
-    m = len(order)
-    nrows, ncols = grid_shape(m)
     with house_style():
-        styles = actor_styles(whatif, highlight)
-        fig = new_figure(dpi=dpi)
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        order, styles, fig, axes = multiples_grid(whatif, highlight, dpi)
+        m = len(order)
         any_events = False
         for ax, iid in zip(axes, order):
             k = whatif.issue_ids.index(iid)
@@ -202,9 +198,6 @@ def plot_whatif_multiples(baseline: "RunResult", whatif: "RunResult", *,
                         gid="status").set_in_layout(False)
             ax.set_gid(f"issue:{iid}")
             ax.tick_params(labelsize=9)
-        for j, ax in enumerate(axes[:m]):
-            if j + ncols >= m and not ax.get_xlabel():
-                ax.set_xlabel("round")
         fig.suptitle(plain(f"What-if against its baseline (grey): {whatif.scenario.title}"),
                      fontsize=13, fontweight="bold")
         slots = sorted({i for iid in order for i in participants(
@@ -213,12 +206,7 @@ def plot_whatif_multiples(baseline: "RunResult", whatif: "RunResult", *,
         if any_events:
             handles.append(Line2D([], [], color="#444444", lw=1.0, ls=":",
                                   label="event (what-if)"))
-        spare = axes[m] if m < len(axes) else None
-        for ax in axes[m + 1:]:
-            ax.set_visible(False)
-        legend_with_caption(fig, handles, 1 if spare is not None else 4,
-                             wrap("what-if: " + run_caption(whatif), 48), spare)
-        finish_layout(fig)
+        finish_multiples(fig, axes, m, handles, wrap("what-if: " + run_caption(whatif), 48), 4)
     return fig
 
 
